@@ -1,0 +1,725 @@
+//! [`Connection`]: one WebSocket connection in either role, as a state machine.
+//!
+//! ```text
+//!              handshake done              Close sent or received         both Close frames,
+//!  Connecting ---------------> Open ------------------------------> Closing ---------------> Closed
+//!      |                        |                                      |      or a failure,     ^
+//!      |                        +--------------------------------------+--------------------+   |
+//!      +-------------------------- handshake failed, close(), EOF ------------------------------+
+//! ```
+
+mod close;
+mod event;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::IoSlice;
+
+use bytes::{Bytes, BytesMut};
+use rand::{RngCore, SeedableRng};
+
+use crate::config::{ClientConfig, Config, ConfigError, Role, ServerConfig};
+use crate::error::{CloseError, Error, HandshakeError, ProtocolError, SendError};
+use crate::frame::{Decoded, Decoder, MAX_CONTROL_PAYLOAD_BYTES, OpCode, OutQueue, Payload};
+use crate::handshake::server::RequestParser;
+use crate::handshake::{ClientHandshake, Request, accept_response, reject_response};
+use crate::message::{CloseCode, CloseFrame, Message};
+
+pub use event::{Event, Transmit};
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// The opening handshake is in progress.
+    Connecting,
+    /// Messages flow both ways.
+    Open,
+    /// A Close frame was sent or received, not both yet.
+    Closing,
+    /// Both Close frames were exchanged, or the connection failed: nothing more is processed.
+    Closed,
+}
+
+/// Where the opening handshake is.
+#[derive(Debug)]
+enum Handshake {
+    /// Client: the request is queued; waiting for the response.
+    Client(Box<ClientHandshake>),
+    /// Server: waiting for the request.
+    Server(RequestParser),
+    /// Server: the request was reported; waiting for `accept` or `reject`.
+    Pending(Box<Request>),
+    /// Over.
+    Done,
+}
+
+/// Whether the transport should be closed for writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shutdown {
+    NotYet,
+    Ready,
+    Given,
+}
+
+/// The caller asked for something the connection's state does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidState(&'static str);
+
+impl fmt::Display for InvalidState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for InvalidState {}
+
+/// A WebSocket connection in either role: bytes in, events out; messages in, bytes out.
+///
+/// The connection never performs I/O. The caller feeds what it reads with
+/// [`receive`](Self::receive) and [`receive_eof`](Self::receive_eof), takes what happened with
+/// [`poll_event`](Self::poll_event), queues messages with [`send`](Self::send) and friends, and
+/// writes what [`poll_transmit`](Self::poll_transmit) (or
+/// [`chunks_vectored`](Self::chunks_vectored) and [`advance`](Self::advance)) hands it.
+///
+/// Input is decoded lazily, when events are polled, so the caller bounds memory by how much it
+/// reads ahead of its consumer: see [`buffered_input`](Self::buffered_input).
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: State,
+    handshake: Handshake,
+    input: BytesMut,
+    decoder: Decoder,
+    out: OutQueue,
+    rng: Option<Box<dyn RngCore + Send>>,
+    protocol: Option<String>,
+    extensions: Option<String>,
+    close_sent: Option<CloseFrame>,
+    close_received: Option<CloseFrame>,
+    error: Option<Error>,
+    events: VecDeque<Event>,
+    shutdown: Shutdown,
+    eof: bool,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("state", &self.state)
+            .field("buffered_input", &self.input.len())
+            .field("pending_transmit", &self.out.len())
+            .field("close_sent", &self.close_sent)
+            .field("close_received", &self.close_received)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A client connection; its opening handshake request is queued for transmission at once.
+    ///
+    /// Masking keys and the handshake nonce come from a ChaCha generator seeded by the
+    /// operating system; use [`client_with_rng`](Self::client_with_rng) to supply another.
+    ///
+    /// # Errors
+    /// A field of `config` that cannot be sent ([`ClientConfig::validate`]).
+    pub fn client(config: ClientConfig) -> Result<Self, ConfigError> {
+        let rng = rand::rngs::StdRng::from_rng(&mut rand::rng());
+        Self::client_with_rng(config, Box::new(rng))
+    }
+
+    /// A client connection drawing its nonce and masking keys from `rng`.
+    ///
+    /// RFC 6455 10.3 asks for masking keys that the application cannot predict: `rng` SHOULD
+    /// be a cryptographically strong generator outside of tests.
+    ///
+    /// # Errors
+    /// A field of `config` that cannot be sent ([`ClientConfig::validate`]).
+    pub fn client_with_rng(
+        config: ClientConfig,
+        mut rng: Box<dyn RngCore + Send>,
+    ) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let mut nonce = [0u8; 16];
+        rng.fill_bytes(&mut nonce);
+        let mut request = Vec::with_capacity(256);
+        let handshake = ClientHandshake::new(&config, nonce, &[], &mut request);
+        let mut conn =
+            Self::new(Role::Client, config.config, Handshake::Client(Box::new(handshake)));
+        conn.out.push_slice(&request);
+        conn.rng = Some(rng);
+        Ok(conn)
+    }
+
+    /// A server connection, waiting for the client's opening handshake request.
+    pub fn server(config: ServerConfig) -> Self {
+        let parser = RequestParser::new(&config.config);
+        Self::new(Role::Server, config.config, Handshake::Server(parser))
+    }
+
+    fn new(role: Role, config: Config, handshake: Handshake) -> Self {
+        Self {
+            role,
+            decoder: Decoder::new(role, config.max_frame_size, config.max_message_size),
+            config,
+            state: State::Connecting,
+            handshake,
+            input: BytesMut::new(),
+            out: OutQueue::new(),
+            rng: None,
+            protocol: None,
+            extensions: None,
+            close_sent: None,
+            close_received: None,
+            error: None,
+            events: VecDeque::new(),
+            shutdown: Shutdown::NotYet,
+            eof: false,
+        }
+    }
+
+    // ----- input -----
+
+    /// Feeds bytes read from the transport. They are decoded when events are polled.
+    ///
+    /// Input that arrives after a Close was received or after a failure is dropped.
+    pub fn receive(&mut self, data: &[u8]) {
+        if self.discards_input() {
+            return;
+        }
+        self.input.extend_from_slice(data);
+    }
+
+    /// Feeds bytes read from the transport, without a copy when the connection holds no
+    /// undecoded input.
+    pub fn receive_bytes(&mut self, data: BytesMut) {
+        if self.discards_input() {
+            return;
+        }
+        if self.input.is_empty() {
+            self.input = data;
+        } else {
+            self.input.extend_from_slice(&data);
+        }
+    }
+
+    /// Reports that the transport will deliver no more bytes (a read returned 0).
+    ///
+    /// Without a closing handshake this fails the connection with [`Error::Abnormal`] (1006)
+    /// once the input already received has been decoded.
+    pub fn receive_eof(&mut self) {
+        self.eof = true;
+    }
+
+    fn discards_input(&self) -> bool {
+        self.close_received.is_some() || self.error.is_some() || self.state == State::Closed
+    }
+
+    // ----- output: events -----
+
+    /// The next event, decoding buffered input as needed. `None` means more input is needed
+    /// (or the connection is closed).
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.events.pop_front() {
+                return Some(event);
+            }
+            if !self.step() {
+                return None;
+            }
+        }
+    }
+
+    /// Makes progress on the input; returns whether it may have produced an event.
+    fn step(&mut self) -> bool {
+        if self.discards_input() || self.state == State::Connecting && self.error.is_some() {
+            return false;
+        }
+        match self.state {
+            State::Connecting => self.step_handshake(),
+            State::Open | State::Closing => self.step_frames(),
+            State::Closed => false,
+        }
+    }
+
+    fn step_handshake(&mut self) -> bool {
+        let parsed = match &mut self.handshake {
+            Handshake::Client(hs) => hs.parse_response(&self.input).map(|r| {
+                r.map(|(res, used)| {
+                    self.protocol = res.protocol;
+                    self.extensions = res.extensions;
+                    (None, used)
+                })
+            }),
+            Handshake::Server(parser) => {
+                parser.parse(&self.input).map(|r| r.map(|(req, used)| (Some(req), used)))
+            }
+            Handshake::Pending(_) | Handshake::Done => return false,
+        };
+        match parsed {
+            Ok(Some((request, used))) => {
+                let _ = self.input.split_to(used);
+                match request {
+                    Some(req) => {
+                        let req = Box::new(req);
+                        self.events.push_back(Event::Request(req.clone()));
+                        self.handshake = Handshake::Pending(req);
+                    }
+                    None => {
+                        self.handshake = Handshake::Done;
+                        self.state = State::Open;
+                        self.events.push_back(Event::Opened {
+                            protocol: self.protocol.clone(),
+                            extensions: self.extensions.clone(),
+                        });
+                    }
+                }
+                true
+            }
+            Ok(None) if self.eof => {
+                self.fail_handshake(HandshakeError::Eof);
+                true
+            }
+            Ok(None) => false,
+            Err(e) => {
+                if self.role == Role::Server {
+                    let mut res = Vec::new();
+                    reject_response(e.http_status(), &e.to_string(), &mut res);
+                    self.out.push_slice(&res);
+                }
+                self.fail_handshake(e);
+                true
+            }
+        }
+    }
+
+    fn fail_handshake(&mut self, e: HandshakeError) {
+        self.input.clear();
+        self.handshake = Handshake::Done;
+        self.set_failed(Error::Handshake(e));
+    }
+
+    fn step_frames(&mut self) -> bool {
+        match self.decoder.decode(&mut self.input) {
+            Ok(Some(Decoded::Message(m))) => self.events.push_back(Event::Message(m)),
+            Ok(Some(Decoded::Ping(payload))) => {
+                if self.config.auto_pong && self.close_sent.is_none() {
+                    self.queue_control(OpCode::Pong, &payload);
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            Ok(Some(Decoded::Pong(payload))) => self.events.push_back(Event::Pong(payload)),
+            Ok(Some(Decoded::Close(frame))) => self.on_close_received(frame),
+            Ok(None) if self.eof => {
+                // RFC 6455 7.1.5: closed without a Close frame: 1006.
+                self.input.clear();
+                self.set_failed(Error::Abnormal);
+            }
+            Ok(None) => return false,
+            Err(e) => self.fail_protocol(e),
+        }
+        true
+    }
+
+    fn on_close_received(&mut self, frame: CloseFrame) {
+        self.input.clear();
+        self.close_received = Some(frame.clone());
+        if self.close_sent.is_some() {
+            self.set_closed();
+        } else {
+            self.state = State::Closing;
+            // RFC 6455 5.5.1: "If an endpoint receives a Close frame and did not previously
+            // send a Close frame, the endpoint MUST send a Close frame in response."
+            if self.config.auto_close_reply {
+                self.reply_close();
+            }
+        }
+        self.events.push_back(Event::CloseReceived(frame));
+    }
+
+    fn fail_protocol(&mut self, e: ProtocolError) {
+        self.input.clear();
+        if self.close_sent.is_none() {
+            // RFC 6455 7.1.7: "_Fail the WebSocket Connection_ ... send a Close frame with an
+            // appropriate status code".
+            let frame = CloseFrame::new(e.close_code(), e.as_str());
+            self.queue_close(&frame);
+            self.close_sent = Some(frame);
+        }
+        self.set_failed(Error::Protocol(e));
+    }
+
+    fn set_failed(&mut self, e: Error) {
+        self.state = State::Closed;
+        self.error = Some(e.clone());
+        self.shutdown = Shutdown::Ready;
+        self.events.push_back(Event::Failed(e));
+    }
+
+    /// Both Close frames are exchanged.
+    fn set_closed(&mut self) {
+        self.state = State::Closed;
+        // RFC 6455 7.1.1: "the server ... SHOULD close the underlying TCP connection first";
+        // a client waits for it (its caller bounds the wait).
+        if self.role == Role::Server && self.shutdown == Shutdown::NotYet {
+            self.shutdown = Shutdown::Ready;
+        }
+    }
+
+    // ----- commands -----
+
+    /// Server only: accepts the request reported by [`Event::Request`], choosing a subprotocol
+    /// (one of [`Request::protocols`]) and extensions. Messages may be sent at once.
+    ///
+    /// # Errors
+    /// [`InvalidState`] unless a request is waiting for an answer.
+    pub fn accept(
+        &mut self,
+        protocol: Option<&str>,
+        extensions: Option<&str>,
+    ) -> Result<(), InvalidState> {
+        self.accept_with_headers(protocol, extensions, &[])
+    }
+
+    /// [`accept`](Self::accept) with extra response header fields; the caller MUST have checked
+    /// them for CR and LF.
+    ///
+    /// # Errors
+    /// [`InvalidState`] unless a request is waiting for an answer.
+    pub fn accept_with_headers(
+        &mut self,
+        protocol: Option<&str>,
+        extensions: Option<&str>,
+        headers: &[(String, String)],
+    ) -> Result<(), InvalidState> {
+        let Handshake::Pending(request) = &self.handshake else {
+            return Err(InvalidState("no handshake request is waiting for an answer"));
+        };
+        let mut res = Vec::with_capacity(160);
+        accept_response(request, protocol, extensions, headers, &mut res);
+        self.out.push_slice(&res);
+        self.protocol = protocol.map(str::to_owned);
+        self.extensions = extensions.map(str::to_owned);
+        self.handshake = Handshake::Done;
+        self.state = State::Open;
+        self.events.push_back(Event::Opened {
+            protocol: self.protocol.clone(),
+            extensions: self.extensions.clone(),
+        });
+        Ok(())
+    }
+
+    /// Server only: refuses the request with an HTTP `status` and a plain-text `body`, then
+    /// closes. The connection ends without an error of its own.
+    ///
+    /// # Errors
+    /// [`InvalidState`] unless a request is waiting for an answer.
+    pub fn reject(&mut self, status: u16, body: &str) -> Result<(), InvalidState> {
+        if !matches!(self.handshake, Handshake::Pending(_)) {
+            return Err(InvalidState("no handshake request is waiting for an answer"));
+        }
+        let mut res = Vec::with_capacity(160);
+        reject_response(status, body, &mut res);
+        self.out.push_slice(&res);
+        self.handshake = Handshake::Done;
+        self.state = State::Closed;
+        self.shutdown = Shutdown::Ready;
+        Ok(())
+    }
+
+    /// Queues a message.
+    ///
+    /// # Errors
+    /// [`SendError`] when the connection is not open or a Close was already sent; nothing is
+    /// queued then.
+    pub fn send(&mut self, message: Message) -> Result<(), SendError> {
+        self.check_can_send()?;
+        let (opcode, payload) = match message {
+            Message::Text(t) => (OpCode::Text, t.into_bytes()),
+            Message::Binary(b) => (OpCode::Binary, b),
+        };
+        self.queue_data(opcode, payload);
+        Ok(())
+    }
+
+    /// Queues a text message, copying `text`.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
+        self.check_can_send()?;
+        self.queue_data(OpCode::Text, Bytes::copy_from_slice(text.as_bytes()));
+        Ok(())
+    }
+
+    /// Queues a binary message, copying `data`.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
+        self.check_can_send()?;
+        self.queue_data(OpCode::Binary, Bytes::copy_from_slice(data));
+        Ok(())
+    }
+
+    /// Queues a Ping.
+    ///
+    /// # Errors
+    /// A payload over 125 bytes, or a connection that is not open.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.check_control(payload)?;
+        self.queue_control(OpCode::Ping, payload);
+        Ok(())
+    }
+
+    /// Queues an unsolicited Pong (a heartbeat that asks for no answer, RFC 6455 5.5.3).
+    ///
+    /// # Errors
+    /// A payload over 125 bytes, or a connection that is not open.
+    pub fn pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.check_control(payload)?;
+        self.queue_control(OpCode::Pong, payload);
+        Ok(())
+    }
+
+    /// Starts (or, after the peer's Close, completes) the closing handshake.
+    ///
+    /// `code` must be one RFC 6455 allows on the wire (1000-1003, 1007-1014, 3000-4999) and
+    /// `reason` at most 123 bytes; a reason without a code is sent with 1000, neither gives an
+    /// empty Close. During the opening handshake the connection is simply abandoned: no Close
+    /// is sent and the transport should be dropped ([`Transmit::Shutdown`]). After a Close was
+    /// sent, or once closed, this does nothing.
+    ///
+    /// # Errors
+    /// [`CloseError`] for a code or reason that cannot be sent, in every state.
+    pub fn close(&mut self, code: Option<CloseCode>, reason: &str) -> Result<(), CloseError> {
+        let frame = close::outgoing(code, reason)?;
+        match self.state {
+            State::Connecting => {
+                self.input.clear();
+                self.handshake = Handshake::Done;
+                self.state = State::Closed;
+                self.shutdown = Shutdown::Ready;
+            }
+            State::Open | State::Closing if self.close_sent.is_none() => self.send_close(frame),
+            State::Open | State::Closing | State::Closed => {}
+        }
+        Ok(())
+    }
+
+    /// Answers the peer's Close with the same code and reason (an empty Close for an empty one).
+    /// Does nothing unless a Close was received and none sent.
+    pub fn reply_close(&mut self) {
+        if self.close_sent.is_some() {
+            return;
+        }
+        if let Some(frame) = self.close_received.clone() {
+            self.send_close(frame);
+        }
+    }
+
+    /// Fails the connection from this side (an idle timeout, a local limit): queues a Close with
+    /// `code` and `reason` if none was sent, then asks for the transport to be closed.
+    pub fn fail(&mut self, code: CloseCode, reason: &str) {
+        if self.state == State::Closed {
+            return;
+        }
+        if self.state != State::Connecting && self.close_sent.is_none() {
+            let frame = CloseFrame::new(code, close::truncate_reason(reason));
+            self.queue_close(&frame);
+            self.close_sent = Some(frame);
+        }
+        self.input.clear();
+        self.state = State::Closed;
+        self.error = Some(Error::Abnormal);
+        self.shutdown = Shutdown::Ready;
+    }
+
+    fn send_close(&mut self, frame: CloseFrame) {
+        self.queue_close(&frame);
+        self.close_sent = Some(frame);
+        if self.close_received.is_some() {
+            self.set_closed();
+        } else {
+            self.state = State::Closing;
+        }
+    }
+
+    fn check_can_send(&self) -> Result<(), SendError> {
+        if let Some(e) = &self.error {
+            return Err(SendError::Closed(e.clone()));
+        }
+        match self.state {
+            State::Connecting => Err(SendError::NotOpen),
+            State::Closed => Err(SendError::Closed(Error::Abnormal)),
+            _ if self.close_sent.is_some() => Err(SendError::Closing),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_control(&self, payload: &[u8]) -> Result<(), SendError> {
+        if payload.len() > MAX_CONTROL_PAYLOAD_BYTES {
+            return Err(SendError::ControlFrameTooLarge);
+        }
+        self.check_can_send()
+    }
+
+    fn mask(&mut self) -> Option<[u8; 4]> {
+        self.rng.as_mut().map(|rng| rng.next_u32().to_ne_bytes())
+    }
+
+    fn queue_data(&mut self, opcode: OpCode, payload: Bytes) {
+        let size = match self.config.fragment_size {
+            Some(n) if n > 0 && payload.len() > n => n,
+            _ => {
+                let mask = self.mask();
+                self.out.push_frame(true, 0, opcode, Payload::Shared(payload), mask);
+                return;
+            }
+        };
+        let mut op = opcode;
+        let mut rest = payload;
+        loop {
+            let piece = rest.split_to(size.min(rest.len()));
+            let fin = rest.is_empty();
+            let mask = self.mask();
+            self.out.push_frame(fin, 0, op, Payload::Shared(piece), mask);
+            if fin {
+                return;
+            }
+            op = OpCode::Continuation;
+        }
+    }
+
+    fn queue_control(&mut self, opcode: OpCode, payload: &[u8]) {
+        let mask = self.mask();
+        self.out.push_frame(true, 0, opcode, Payload::Borrowed(payload), mask);
+    }
+
+    fn queue_close(&mut self, frame: &CloseFrame) {
+        let mut payload = BytesMut::with_capacity(2 + frame.reason.len());
+        close::payload(frame, &mut payload);
+        self.queue_control(OpCode::Close, &payload);
+    }
+
+    // ----- output: bytes -----
+
+    /// The next bytes to write, or the request to close the transport for writing.
+    ///
+    /// The chunk is handed over: the caller MUST write all of it. Callers that write partially
+    /// use [`chunks_vectored`](Self::chunks_vectored) and [`advance`](Self::advance) instead.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        if let Some(data) = self.out.pop() {
+            return Some(Transmit::Data(data));
+        }
+        if self.shutdown == Shutdown::Ready {
+            self.shutdown = Shutdown::Given;
+            return Some(Transmit::Shutdown);
+        }
+        None
+    }
+
+    /// Fills `dst` with slices of the bytes waiting to be written, in order, for a vectored
+    /// write; returns how many it filled. Follow with [`advance`](Self::advance).
+    pub fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        self.out.chunks_vectored(dst)
+    }
+
+    /// Marks `n` bytes of those given by [`chunks_vectored`](Self::chunks_vectored) as written.
+    pub fn advance(&mut self, n: usize) {
+        self.out.advance(n);
+    }
+
+    /// How many bytes wait to be written.
+    pub fn pending_transmit(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Whether the caller should close the transport for writing once
+    /// [`pending_transmit`](Self::pending_transmit) is zero (what [`Transmit::Shutdown`] says).
+    pub fn wants_shutdown(&self) -> bool {
+        self.shutdown != Shutdown::NotYet
+    }
+
+    // ----- getters -----
+
+    /// Which end this is.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The limits and behaviour in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether the connection is closed: nothing more will be sent or processed.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Whether reading from the transport can still matter: before the close, and for a client
+    /// after a clean close, until the server ends TCP (RFC 6455 7.1.1).
+    pub fn wants_read(&self) -> bool {
+        !self.eof
+            && match self.state {
+                State::Closed => {
+                    self.role == Role::Client
+                        && self.error.is_none()
+                        && self.close_received.is_some()
+                }
+                _ => self.close_received.is_none(),
+            }
+    }
+
+    /// Whether the connection waits for the server to close TCP: a client after a clean close.
+    pub fn close_expected(&self) -> bool {
+        self.role == Role::Client
+            && self.state == State::Closed
+            && self.error.is_none()
+            && !self.eof
+    }
+
+    /// Bytes received but not yet decoded into events.
+    pub fn buffered_input(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Whether a message or frame is partly received.
+    pub fn is_mid_message(&self) -> bool {
+        self.decoder.is_mid_message()
+    }
+
+    /// The subprotocol agreed on in the handshake.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The extensions agreed on in the handshake.
+    pub fn extensions(&self) -> Option<&str> {
+        self.extensions.as_deref()
+    }
+
+    /// The Close frame we sent, if any.
+    pub fn close_sent(&self) -> Option<&CloseFrame> {
+        self.close_sent.as_ref()
+    }
+
+    /// The Close frame the peer sent, if any.
+    pub fn close_received(&self) -> Option<&CloseFrame> {
+        self.close_received.as_ref()
+    }
+
+    /// Why the connection failed, if it did: the same value every time.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+}

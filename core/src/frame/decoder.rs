@@ -1,0 +1,291 @@
+//! The incremental frame and message decoder.
+//!
+//! Input is a `BytesMut` that the connection only ever appends to; the decoder consumes whole
+//! frames from its front. A frame's payload is unmasked and (for text) UTF-8-checked as its bytes
+//! arrive, so invalid text fails the connection at the first bad byte, not at the end of the
+//! frame or message. A single-frame message leaves as `Bytes` split off the input without a copy;
+//! fragments are gathered in a message buffer. Every limit is checked on the header, before the
+//! payload is buffered.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::config::Role;
+use crate::error::ProtocolError;
+use crate::frame::header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, OpCode, RSV1_BIT};
+use crate::mask::apply_mask;
+use crate::message::{CloseCode, CloseFrame, Message, Utf8Bytes};
+use crate::utf8::Utf8Validator;
+
+/// What the decoder produced from the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A complete text or binary message.
+    Message(Message),
+    /// A Ping with its payload.
+    Ping(Bytes),
+    /// A Pong with its payload.
+    Pong(Bytes),
+    /// A Close, with the empty body reported as 1005.
+    Close(CloseFrame),
+}
+
+/// Turns compressed message payloads back into plain bytes (permessage-deflate).
+pub(crate) trait Inflate: Send {
+    /// Inflates one frame's `input` into `out`; `fin` ends the message. Must fail with
+    /// [`ProtocolError::MessageTooLarge`] before `out` would pass `max_len` bytes.
+    fn inflate(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut BytesMut,
+        max_len: usize,
+    ) -> Result<(), ProtocolError>;
+}
+
+/// The frame being received.
+#[derive(Debug, Clone, Copy)]
+struct Current {
+    header: FrameHeader,
+    /// Payload length (already checked against the limits, so it fits in memory).
+    len: usize,
+    /// Payload bytes already unmasked and checked.
+    processed: usize,
+}
+
+/// The fragmented message being gathered.
+#[derive(Debug)]
+struct Partial {
+    text: bool,
+    compressed: bool,
+    data: BytesMut,
+}
+
+/// Decodes frames into messages and control frames, for one role.
+pub struct Decoder {
+    role: Role,
+    max_frame_size: usize,
+    max_message_size: usize,
+    /// RSV bits that a negotiated extension gives meaning to.
+    allowed_rsv: u8,
+    current: Option<Current>,
+    partial: Option<Partial>,
+    utf8: Utf8Validator,
+    inflater: Option<Box<dyn Inflate>>,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("role", &self.role)
+            .field("current", &self.current)
+            .field("partial", &self.partial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// A decoder for the given role (the role of the endpoint that receives).
+    pub fn new(role: Role, max_frame_size: usize, max_message_size: usize) -> Self {
+        Self {
+            role,
+            max_frame_size,
+            max_message_size,
+            allowed_rsv: 0,
+            current: None,
+            partial: None,
+            utf8: Utf8Validator::new(),
+            inflater: None,
+        }
+    }
+
+    /// Enables RSV1 as "compressed", inflating with `inflater`.
+    #[allow(dead_code)] // used by permessage-deflate
+    pub(crate) fn set_inflater(&mut self, inflater: Box<dyn Inflate>) {
+        self.allowed_rsv = RSV1_BIT;
+        self.inflater = Some(inflater);
+    }
+
+    /// Whether a message or frame is partly received.
+    pub fn is_mid_message(&self) -> bool {
+        self.current.is_some() || self.partial.is_some()
+    }
+
+    /// How many more input bytes the frame in progress needs at least (0 when unknown).
+    pub fn bytes_needed(&self, buffered: usize) -> usize {
+        match self.current {
+            Some(c) => c.len.saturating_sub(buffered),
+            None => 0,
+        }
+    }
+
+    /// Decodes the next message or control frame from the front of `input`.
+    ///
+    /// Returns `Ok(None)` when `input` ends inside a frame (what arrived has been checked).
+    ///
+    /// # Errors
+    /// The first protocol violation; the decoder must not be used afterwards.
+    pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<Decoded>, ProtocolError> {
+        loop {
+            let mut current = match self.current {
+                Some(c) => c,
+                None => {
+                    let Some((header, used)) = FrameHeader::parse(input)? else { return Ok(None) };
+                    let len = self.check_header(&header)?;
+                    let _ = input.split_to(used);
+                    Current { header, len, processed: 0 }
+                }
+            };
+            // Unmask and check what arrived of the payload.
+            let available = input.len().min(current.len);
+            if available > current.processed {
+                let fresh = &mut input[current.processed..available];
+                if let Some(key) = current.header.mask {
+                    apply_mask(fresh, key, current.processed);
+                }
+                if self.checks_utf8_on_arrival(&current.header) {
+                    self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+                }
+                current.processed = available;
+            }
+            if current.processed < current.len {
+                self.current = Some(current);
+                return Ok(None);
+            }
+            self.current = None;
+            let payload = input.split_to(current.len);
+            if let Some(done) = self.complete_frame(current.header, payload)? {
+                return Ok(Some(done));
+            }
+        }
+    }
+
+    /// Checks a header against the role, the extensions, the limits and the message in progress;
+    /// returns the payload length.
+    fn check_header(&mut self, h: &FrameHeader) -> Result<usize, ProtocolError> {
+        if h.rsv & !self.allowed_rsv != 0 {
+            return Err(ProtocolError::ReservedBits);
+        }
+        // RFC 6455 5.1: "a server MUST NOT mask any frames"; a client MUST mask every frame.
+        match (self.role, h.mask.is_some()) {
+            (Role::Server, false) => return Err(ProtocolError::UnmaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        if h.opcode.is_control() {
+            // RFC 6455 5.5: "All control frames MUST have a payload length of 125 bytes or less
+            // and MUST NOT be fragmented."
+            if !h.fin {
+                return Err(ProtocolError::FragmentedControlFrame);
+            }
+            if h.payload_len > MAX_CONTROL_PAYLOAD_BYTES as u64 {
+                return Err(ProtocolError::ControlFrameTooLarge);
+            }
+            // RFC 7692 6: RSV1 is only for the first frame of a data message.
+            if h.rsv & RSV1_BIT != 0 {
+                return Err(ProtocolError::CompressedContinuation);
+            }
+            return Ok(h.payload_len as usize);
+        }
+        match (h.opcode, &self.partial) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Continuation, Some(_)) if h.rsv & RSV1_BIT != 0 => {
+                return Err(ProtocolError::CompressedContinuation);
+            }
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation);
+            }
+            _ => {}
+        }
+        if h.payload_len > self.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge);
+        }
+        let len = h.payload_len as usize;
+        let so_far = self.partial.as_ref().map_or(0, |p| p.data.len());
+        if so_far.saturating_add(len) > self.max_message_size {
+            return Err(ProtocolError::MessageTooLarge);
+        }
+        if h.opcode != OpCode::Continuation {
+            self.utf8.reset();
+            if !h.fin || h.rsv & RSV1_BIT != 0 {
+                let text = h.opcode == OpCode::Text;
+                let compressed = h.rsv & RSV1_BIT != 0;
+                self.partial = Some(Partial { text, compressed, data: BytesMut::new() });
+            }
+        }
+        Ok(len)
+    }
+
+    /// Whether this frame's payload is text to check byte by byte as it arrives.
+    fn checks_utf8_on_arrival(&self, h: &FrameHeader) -> bool {
+        match h.opcode {
+            OpCode::Text => h.rsv & RSV1_BIT == 0,
+            OpCode::Continuation => self.partial.as_ref().is_some_and(|p| p.text && !p.compressed),
+            _ => false,
+        }
+    }
+
+    fn complete_frame(
+        &mut self,
+        h: FrameHeader,
+        payload: BytesMut,
+    ) -> Result<Option<Decoded>, ProtocolError> {
+        match h.opcode {
+            OpCode::Ping => return Ok(Some(Decoded::Ping(payload.freeze()))),
+            OpCode::Pong => return Ok(Some(Decoded::Pong(payload.freeze()))),
+            OpCode::Close => {
+                return parse_close_payload(payload.freeze()).map(|c| Some(Decoded::Close(c)));
+            }
+            _ => {}
+        }
+        let Some(partial) = self.partial.as_mut() else {
+            // A whole message in one uncompressed frame: hand out the payload as it is.
+            return Ok(Some(Decoded::Message(self.finish(h.opcode == OpCode::Text, payload)?)));
+        };
+        if partial.compressed {
+            let inflater = self.inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
+            let before = partial.data.len();
+            inflater.inflate(&payload, h.fin, &mut partial.data, self.max_message_size)?;
+            if partial.text {
+                self.utf8.feed(&partial.data[before..]).map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+        } else if partial.data.is_empty() {
+            partial.data = payload;
+        } else {
+            partial.data.extend_from_slice(&payload);
+        }
+        if !h.fin {
+            return Ok(None);
+        }
+        let Some(Partial { text, data, .. }) = self.partial.take() else { return Ok(None) };
+        Ok(Some(Decoded::Message(self.finish(text, data)?)))
+    }
+
+    fn finish(&mut self, text: bool, data: BytesMut) -> Result<Message, ProtocolError> {
+        if text {
+            self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Message::Text(Utf8Bytes::from_validated(data.freeze())))
+        } else {
+            Ok(Message::Binary(data.freeze()))
+        }
+    }
+}
+
+/// Parses a Close frame's payload (RFC 6455 5.5.1 and 7.4).
+///
+/// # Errors
+/// A one-byte payload, a code that may not be sent, or a reason that is not UTF-8.
+pub fn parse_close_payload(payload: Bytes) -> Result<CloseFrame, ProtocolError> {
+    match payload.len() {
+        0 => Ok(CloseFrame::empty()),
+        1 => Err(ProtocolError::InvalidClosePayload),
+        _ => {
+            let code = CloseCode(u16::from_be_bytes([payload[0], payload[1]]));
+            if !code.is_valid_on_wire() {
+                return Err(ProtocolError::InvalidCloseCode);
+            }
+            let reason = Utf8Bytes::try_from_bytes(payload.slice(2..))
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(CloseFrame { code, reason })
+        }
+    }
+}

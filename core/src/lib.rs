@@ -1,0 +1,93 @@
+//! # wsstream-core
+//!
+//! A sans-IO WebSocket ([RFC 6455]) state machine for both roles: bytes in, events out;
+//! messages in, bytes out. It is the protocol heart of the `wsstream` adapters, and usable alone
+//! in any event loop.
+//!
+//! It does the opening handshake (client and server), framing, masking, fragmentation, UTF-8
+//! checks, ping/pong, close negotiation and limits. It does **not** do network I/O, spawn
+//! threads, read a clock or pick an async runtime: the caller moves the bytes and decides when
+//! to give up waiting.
+//!
+//! ```text
+//!                 receive(&[u8]) / receive_eof()            poll_event() -> Event
+//!   transport ──────────────────────────────────▶ Connection ─────────────────────▶ application
+//!   transport ◀────────────────────────────────── Connection ◀───────────────────── application
+//!                 poll_transmit() -> Transmit               send / ping / close / reply_close
+//! ```
+//!
+//! ## Example: a client and a server, in memory
+//!
+//! ```
+//! use wsstream_core::{ClientConfig, Connection, Event, Message, ServerConfig, Transmit};
+//!
+//! let mut client = Connection::client(ClientConfig::new("example.com", "/chat"))?;
+//! let mut server = Connection::server(ServerConfig::new());
+//!
+//! // Move bytes from one end to the other until neither has anything to say.
+//! fn pump(from: &mut Connection, to: &mut Connection) {
+//!     while let Some(transmit) = from.poll_transmit() {
+//!         match transmit {
+//!             Transmit::Data(bytes) => to.receive(&bytes),
+//!             Transmit::Shutdown => to.receive_eof(), // TCP FIN
+//!         }
+//!     }
+//! }
+//!
+//! pump(&mut client, &mut server);
+//! let Some(Event::Request(request)) = server.poll_event() else { panic!() };
+//! assert_eq!(request.path, "/chat");
+//! server.accept(None, None)?;
+//! assert!(matches!(server.poll_event(), Some(Event::Opened { .. })));
+//! server.send(Message::text("hello"))?;
+//!
+//! pump(&mut server, &mut client);
+//! assert!(matches!(client.poll_event(), Some(Event::Opened { .. })));
+//! assert_eq!(client.poll_event(), Some(Event::Message(Message::text("hello"))));
+//!
+//! // The client closes; the server answers and, being the server, closes TCP first.
+//! client.close(Some(wsstream_core::CloseCode::NORMAL), "bye")?;
+//! pump(&mut client, &mut server);
+//! assert!(matches!(server.poll_event(), Some(Event::CloseReceived(_))));
+//! assert!(server.is_closed() && server.wants_shutdown());
+//! pump(&mut server, &mut client);
+//! assert!(matches!(client.poll_event(), Some(Event::CloseReceived(_))));
+//! assert!(client.is_closed() && client.error().is_none()); // a clean close
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A complete event loop over a blocking `std::net::TcpStream` is in
+//! `examples/blocking_client.rs`.
+//!
+//! ## Design notes
+//!
+//! - **Lazy decoding.** [`Connection::receive`] only buffers; frames are decoded when
+//!   [`Connection::poll_event`] is called, so a caller that stops polling (its consumer is slow)
+//!   and stops reading bounds memory to what it chose to read.
+//! - **Fail fast.** Every limit is checked on the frame header, before the payload is buffered;
+//!   text is validated as its bytes arrive, so invalid UTF-8 fails at the first bad byte.
+//! - **Failure is sticky.** After a failure the same [`Error`] is reported by every later call,
+//!   and only the Close frame (or HTTP refusal) that was queued still leaves.
+//! - **Closing.** The peer's Close is reported as [`Event::CloseReceived`]; with
+//!   [`Config::auto_close_reply`] off, the caller answers it with [`Connection::reply_close`]
+//!   when it is ready (an async driver waits until its reader has drained earlier messages).
+//!
+//! [RFC 6455]: https://www.rfc-editor.org/rfc/rfc6455
+
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod mask;
+pub mod message;
+pub mod utf8;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{ClientConfig, Config, ConfigError, Role, ServerConfig};
+pub use connection::{Connection, Event, InvalidState, State, Transmit};
+pub use error::{CloseError, Error, HandshakeError, ProtocolError, SendError};
+pub use handshake::Request;
+pub use message::{CloseCode, CloseFrame, Message, Utf8Bytes};

@@ -1,0 +1,8 @@
+//! In-memory tests: a client and a server core driving each other, and protocol tests grouped
+//! by RFC 6455 section.
+
+mod close;
+mod framing;
+mod pair;
+
+pub(crate) use pair::*;

@@ -1,0 +1,199 @@
+//! Test helpers: a client/server [`Pair`] in memory, and one end opened against raw bytes.
+
+use bytes::Bytes;
+use rand::SeedableRng;
+
+use crate::{ClientConfig, Config, Connection, Event, Message, ServerConfig, Transmit};
+
+/// A client and a server core wired back to back.
+pub(crate) struct Pair {
+    pub(crate) client: Connection,
+    pub(crate) server: Connection,
+    /// Events each side produced, in order.
+    pub(crate) client_events: Vec<Event>,
+    pub(crate) server_events: Vec<Event>,
+    pub(crate) client_shutdown: bool,
+    pub(crate) server_shutdown: bool,
+}
+
+pub(crate) fn seeded_client(config: ClientConfig) -> Connection {
+    let rng = rand::rngs::StdRng::seed_from_u64(7);
+    Connection::client_with_rng(config, Box::new(rng)).unwrap()
+}
+
+impl Pair {
+    /// A pair with `config` on both sides, handshake completed.
+    pub(crate) fn open(config: Config) -> Self {
+        let client =
+            seeded_client(ClientConfig::new("example.com", "/").with_config(config.clone()));
+        let server = Connection::server(ServerConfig::new().with_config(config));
+        let mut pair = Self {
+            client,
+            server,
+            client_events: vec![],
+            server_events: vec![],
+            client_shutdown: false,
+            server_shutdown: false,
+        };
+        pair.drive();
+        assert!(matches!(pair.server_events.remove(0), Event::Request(_)));
+        pair.server.accept(None, None).unwrap();
+        pair.drive();
+        assert!(matches!(pair.server_events.remove(0), Event::Opened { .. }));
+        assert!(matches!(pair.client_events.remove(0), Event::Opened { .. }));
+        pair
+    }
+
+    /// Moves bytes both ways, `chunk` bytes at a time, until neither side has anything to say.
+    pub(crate) fn drive_split(&mut self, chunk: usize) {
+        loop {
+            let mut progress = false;
+            progress |=
+                transfer(&mut self.client, &mut self.server, chunk, &mut self.client_shutdown);
+            progress |= collect(&mut self.server, &mut self.server_events);
+            progress |=
+                transfer(&mut self.server, &mut self.client, chunk, &mut self.server_shutdown);
+            progress |= collect(&mut self.client, &mut self.client_events);
+            if !progress {
+                return;
+            }
+        }
+    }
+
+    pub(crate) fn drive(&mut self) {
+        self.drive_split(usize::MAX);
+    }
+
+    pub(crate) fn client_messages(&mut self) -> Vec<Message> {
+        take_messages(&mut self.client_events)
+    }
+
+    pub(crate) fn server_messages(&mut self) -> Vec<Message> {
+        take_messages(&mut self.server_events)
+    }
+}
+
+fn transfer(from: &mut Connection, to: &mut Connection, chunk: usize, shut: &mut bool) -> bool {
+    let mut progress = false;
+    while let Some(t) = from.poll_transmit() {
+        progress = true;
+        match t {
+            Transmit::Data(bytes) => {
+                for piece in bytes.chunks(chunk.max(1)) {
+                    to.receive(piece);
+                }
+            }
+            Transmit::Shutdown => {
+                *shut = true;
+                to.receive_eof();
+            }
+        }
+    }
+    progress
+}
+
+fn collect(conn: &mut Connection, events: &mut Vec<Event>) -> bool {
+    let mut progress = false;
+    while let Some(e) = conn.poll_event() {
+        events.push(e);
+        progress = true;
+    }
+    progress
+}
+
+fn take_messages(events: &mut Vec<Event>) -> Vec<Message> {
+    let mut out = vec![];
+    events.retain(|e| match e {
+        Event::Message(m) => {
+            out.push(m.clone());
+            false
+        }
+        _ => true,
+    });
+    out
+}
+
+/// Everything `conn` wants to send, concatenated.
+pub(crate) fn sent(conn: &mut Connection) -> Vec<u8> {
+    let mut out = vec![];
+    while conn.pending_transmit() > 0 {
+        let mut slices = [std::io::IoSlice::new(&[]); 4];
+        let n = conn.chunks_vectored(&mut slices);
+        let before = out.len();
+        for s in &slices[..n] {
+            out.extend_from_slice(s);
+        }
+        conn.advance(out.len() - before);
+    }
+    out
+}
+
+/// Every event available now.
+pub(crate) fn events(conn: &mut Connection) -> Vec<Event> {
+    std::iter::from_fn(|| conn.poll_event()).collect()
+}
+
+/// A client that completed its handshake against a canned response; sent bytes drained.
+pub(crate) fn open_client(config: Config) -> Connection {
+    let mut c = seeded_client(ClientConfig::new("example.com", "/").with_config(config));
+    let request = String::from_utf8(sent(&mut c)).unwrap();
+    let key = request.lines().find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ")).unwrap();
+    let accept = crate::handshake::accept_key(key.as_bytes());
+    c.receive(
+        format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
+            .as_bytes(),
+    );
+    assert!(matches!(c.poll_event(), Some(Event::Opened { .. })));
+    c
+}
+
+/// A server that accepted a canned request; sent bytes drained.
+pub(crate) fn open_server(config: Config) -> Connection {
+    let mut s = Connection::server(ServerConfig::new().with_config(config));
+    s.receive(
+        b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert!(matches!(s.poll_event(), Some(Event::Request(_))));
+    s.accept(None, None).unwrap();
+    assert!(matches!(s.poll_event(), Some(Event::Opened { .. })));
+    let _ = sent(&mut s);
+    s
+}
+
+/// A masked frame as a client would send it (key 0: the payload stays readable).
+pub(crate) fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![first];
+    let len = payload.len();
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else if len < 65536 {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// An unmasked frame as a server would send it.
+pub(crate) fn unmasked(first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = masked(first, payload);
+    out[1] &= 0x7f;
+    let at = out.len() - payload.len() - 4;
+    out.drain(at..at + 4);
+    out
+}
+
+pub(crate) fn close_payload(code: u16, reason: &str) -> Vec<u8> {
+    let mut p = code.to_be_bytes().to_vec();
+    p.extend_from_slice(reason.as_bytes());
+    p
+}
+
+pub(crate) fn bytes(b: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(b)
+}

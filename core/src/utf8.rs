@@ -1,0 +1,165 @@
+//! Incremental UTF-8 validation for text messages that arrive in pieces.
+//!
+//! RFC 6455 8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte
+//! stream is not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket
+//! Connection_." We fail as soon as an invalid sequence is seen, not at the end of the message:
+//! a sequence cut by a frame or read boundary is carried over (at most three bytes) and completed
+//! by the next piece.
+
+/// Validates a byte stream fed in arbitrary pieces.
+#[derive(Debug, Default, Clone)]
+pub struct Utf8Validator {
+    /// The start of a code point cut off at the end of the last piece.
+    partial: [u8; 4],
+    /// How many bytes of `partial` are in use (0..=3).
+    partial_len: u8,
+}
+
+/// The byte stream is not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidUtf8;
+
+impl Utf8Validator {
+    /// A validator at the start of a stream.
+    pub const fn new() -> Self {
+        Self { partial: [0; 4], partial_len: 0 }
+    }
+
+    /// Validates the next piece. Fails as soon as the stream so far cannot be a prefix of UTF-8.
+    pub fn feed(&mut self, mut input: &[u8]) -> Result<(), InvalidUtf8> {
+        if self.partial_len > 0 {
+            // Complete the carried code point with bytes from this piece.
+            let have = usize::from(self.partial_len);
+            let need = utf8_width(self.partial[0]).ok_or(InvalidUtf8)?;
+            let take = (need - have).min(input.len());
+            self.partial[have..have + take].copy_from_slice(&input[..take]);
+            let filled = have + take;
+            match simdutf8::compat::from_utf8(&self.partial[..filled]) {
+                Ok(_) => {
+                    self.partial_len = 0;
+                    input = &input[take..];
+                }
+                Err(e) if e.error_len().is_none() => {
+                    // Still a valid prefix, and the piece is used up.
+                    self.partial_len = filled as u8;
+                    return Ok(());
+                }
+                Err(_) => return Err(InvalidUtf8),
+            }
+        }
+        match simdutf8::compat::from_utf8(input) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_len().is_none() => {
+                let tail = &input[e.valid_up_to()..];
+                self.partial[..tail.len()].copy_from_slice(tail);
+                self.partial_len = tail.len() as u8;
+                Ok(())
+            }
+            Err(_) => Err(InvalidUtf8),
+        }
+    }
+
+    /// Ends the stream: fails if it stops inside a code point. Resets for the next stream.
+    pub fn finish(&mut self) -> Result<(), InvalidUtf8> {
+        let complete = self.partial_len == 0;
+        *self = Self::new();
+        if complete { Ok(()) } else { Err(InvalidUtf8) }
+    }
+
+    /// Forgets any partial state.
+    pub fn reset(&mut self) {
+        *self = Self::new();
+    }
+}
+
+/// Checks a complete buffer.
+pub fn validate(input: &[u8]) -> Result<(), InvalidUtf8> {
+    simdutf8::basic::from_utf8(input).map(|_| ()).map_err(|_| InvalidUtf8)
+}
+
+/// The length of the sequence a lead byte starts, if it is a lead byte.
+const fn utf8_width(lead: u8) -> Option<usize> {
+    match lead {
+        0x00..=0x7f => Some(1),
+        0xc2..=0xdf => Some(2),
+        0xe0..=0xef => Some(3),
+        0xf0..=0xf4 => Some(4),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed_split(bytes: &[u8], at: &[usize]) -> Result<(), InvalidUtf8> {
+        let mut v = Utf8Validator::new();
+        let mut start = 0;
+        for &cut in at {
+            v.feed(&bytes[start..cut])?;
+            start = cut;
+        }
+        v.feed(&bytes[start..])?;
+        v.finish()
+    }
+
+    #[test]
+    fn accepts_valid_text_split_anywhere() {
+        let text = "κόσμε – 𝄞 héllo wörld ✓".as_bytes();
+        for a in 0..=text.len() {
+            for b in a..=text.len() {
+                assert_eq!(feed_split(text, &[a, b]), Ok(()), "split {a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn fails_fast_inside_a_split_sequence() {
+        let mut v = Utf8Validator::new();
+        assert_eq!(v.feed(b"ok \xf4"), Ok(()));
+        // 0xf4 0x90 can never be UTF-8 (above U+10FFFF): fail now, before the message ends.
+        assert_eq!(v.feed(b"\x90"), Err(InvalidUtf8));
+    }
+
+    #[test]
+    fn fails_on_truncated_end() {
+        assert_eq!(feed_split(b"abc\xe2\x82", &[]), Err(InvalidUtf8));
+        assert_eq!(feed_split(b"\xce\xba\xe1", &[2]), Err(InvalidUtf8));
+    }
+
+    #[test]
+    fn rejects_invalid_sequences() {
+        for bad in [&b"\xc0\x80"[..], b"\xed\xa0\x80", b"\xff", b"\x80", b"a\xf5b"] {
+            assert_eq!(feed_split(bad, &[]), Err(InvalidUtf8), "{bad:?}");
+            for cut in 0..bad.len() {
+                assert_eq!(feed_split(bad, &[cut]), Err(InvalidUtf8), "{bad:?} at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_std_on_all_short_sequences_split_everywhere() {
+        // Every 1..=3 byte sequence over an interesting alphabet, each split point.
+        let alphabet =
+            [0x41u8, 0x80, 0xbf, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xa0, 0x90];
+        let mut seqs = vec![];
+        for &a in &alphabet {
+            seqs.push(vec![a]);
+            for &b in &alphabet {
+                seqs.push(vec![a, b]);
+                for &c in &alphabet {
+                    seqs.push(vec![a, b, c]);
+                    for &d in &alphabet {
+                        seqs.push(vec![a, b, c, d]);
+                    }
+                }
+            }
+        }
+        for s in seqs {
+            let expected = std::str::from_utf8(&s).is_ok();
+            for cut in 0..=s.len() {
+                assert_eq!(feed_split(&s, &[cut]).is_ok(), expected, "{s:x?} at {cut}");
+            }
+        }
+    }
+}
