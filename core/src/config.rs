@@ -59,6 +59,45 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Sets [`max_frame_size`](Self::max_frame_size).
+    pub fn with_max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets [`max_message_size`](Self::max_message_size).
+    pub fn with_max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`auto_pong`](Self::auto_pong).
+    pub fn with_auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// Sets [`auto_close_reply`](Self::auto_close_reply).
+    pub fn with_auto_close_reply(mut self, on: bool) -> Self {
+        self.auto_close_reply = on;
+        self
+    }
+
+    /// Sets [`fragment_size`](Self::fragment_size).
+    pub fn with_fragment_size(mut self, bytes: Option<usize>) -> Self {
+        self.fragment_size = bytes;
+        self
+    }
+
+    /// Sets [`max_header_bytes`](Self::max_header_bytes) and [`max_headers`](Self::max_headers).
+    pub fn with_header_limits(mut self, bytes: usize, fields: usize) -> Self {
+        self.max_header_bytes = bytes;
+        self.max_headers = fields;
+        self
+    }
+}
+
 /// What the client sends in its opening handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -234,7 +234,7 @@ impl Connection {
 
     /// Makes progress on the input; returns whether it may have produced an event.
     fn step(&mut self) -> bool {
-        if self.discards_input() || self.state == State::Connecting && self.error.is_some() {
+        if self.discards_input() {
             return false;
         }
         match self.state {
