@@ -76,6 +76,8 @@
 
 pub mod config;
 pub mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
@@ -88,6 +90,8 @@ mod tests;
 
 pub use config::{ClientConfig, Config, ConfigError, Role, ServerConfig};
 pub use connection::{Connection, Event, InvalidState, State, Transmit};
-pub use error::{CloseError, Error, HandshakeError, ProtocolError, SendError};
+#[cfg(feature = "deflate")]
+pub use deflate::{DeflateConfig, DeflateParams};
+pub use error::{CloseError, Error, ExtensionError, HandshakeError, ProtocolError, SendError};
 pub use handshake::Request;
 pub use message::{CloseCode, CloseFrame, Message, Utf8Bytes};
