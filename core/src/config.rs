@@ -208,6 +208,8 @@ pub struct ServerConfig {
     pub deflate: Option<DeflateConfig>,
 }
 
+// Not derived: with the `deflate` feature, the default accepts compression.
+#[allow(clippy::derivable_impls)]
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {

@@ -749,7 +749,8 @@ impl Connection {
         self.protocol.as_deref()
     }
 
-    /// The extensions agreed on in the handshake.
+    /// The extensions agreed on in the handshake, as the response wrote them
+    /// (`permessage-deflate; client_max_window_bits=12`).
     pub fn extensions(&self) -> Option<&str> {
         self.extensions.as_deref()
     }

@@ -27,12 +27,13 @@ fn config(
     server_bits: Option<u8>,
     client_bits: ClientMaxWindowBits,
 ) -> DeflateConfig {
-    let mut c = DeflateConfig::default();
-    c.server_no_context_takeover = server_nct;
-    c.client_no_context_takeover = client_nct;
-    c.server_max_window_bits = server_bits;
-    c.client_max_window_bits = client_bits;
-    c
+    DeflateConfig {
+        server_no_context_takeover: server_nct,
+        client_no_context_takeover: client_nct,
+        server_max_window_bits: server_bits,
+        client_max_window_bits: client_bits,
+        ..DeflateConfig::default()
+    }
 }
 
 /// Every value of each parameter, for exhaustive tests.

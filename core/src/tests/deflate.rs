@@ -14,13 +14,14 @@ fn deflate(
     client_bits: ClientMaxWindowBits,
     threshold: usize,
 ) -> DeflateConfig {
-    let mut d = DeflateConfig::default();
-    d.server_no_context_takeover = server_nct;
-    d.client_no_context_takeover = client_nct;
-    d.server_max_window_bits = server_bits;
-    d.client_max_window_bits = client_bits;
-    d.threshold = threshold;
-    d
+    DeflateConfig {
+        server_no_context_takeover: server_nct,
+        client_no_context_takeover: client_nct,
+        server_max_window_bits: server_bits,
+        client_max_window_bits: client_bits,
+        threshold,
+        ..DeflateConfig::default()
+    }
 }
 
 fn pair(client: DeflateConfig, server: DeflateConfig, config: Config) -> Pair {
