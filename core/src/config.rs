@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+#[cfg(feature = "deflate")]
+use crate::deflate::DeflateConfig;
+
 /// Which end of the connection this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -117,6 +120,10 @@ pub struct ClientConfig {
     pub headers: Vec<(String, String)>,
     /// Limits and behaviour.
     pub config: Config,
+    /// The permessage-deflate offer (RFC 7692), if any. Default `Some(DeflateConfig::default())`,
+    /// which offers `permessage-deflate; client_max_window_bits` as browsers do.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<DeflateConfig>,
 }
 
 impl ClientConfig {
@@ -138,6 +145,8 @@ impl ClientConfig {
             origin: None,
             headers: Vec::new(),
             config: Config::default(),
+            #[cfg(feature = "deflate")]
+            deflate: Some(DeflateConfig::default()),
         }
     }
 
@@ -175,12 +184,23 @@ impl ClientConfig {
         self
     }
 
+    /// Sets the permessage-deflate offer; `None` offers no compression.
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, deflate: Option<DeflateConfig>) -> Self {
+        self.deflate = deflate;
+        self
+    }
+
     /// Checks that every field can go on the wire: no CR, LF or NUL in a value, header names
     /// and subprotocols are HTTP tokens, subprotocols are not repeated.
     ///
     /// # Errors
-    /// The first field that cannot be sent.
+    /// The first field that cannot be sent, or a deflate window size out of range.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        #[cfg(feature = "deflate")]
+        if let Some(deflate) = &self.deflate {
+            deflate.validate().map_err(ConfigError::InvalidDeflate)?;
+        }
         if self.host.is_empty() || !is_field_value(&self.host) {
             return Err(ConfigError::InvalidHost(self.host.clone()));
         }
@@ -213,11 +233,30 @@ impl ClientConfig {
 }
 
 /// What the server needs besides the shared limits.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServerConfig {
     /// Limits and behaviour.
     pub config: Config,
+    /// What permessage-deflate offers (RFC 7692) [`Connection::accept`] agrees to when it is
+    /// given no extensions of its own; `None` declines them. Default
+    /// `Some(DeflateConfig::default())`. Window sizes out of 8..=15 are clamped.
+    ///
+    /// [`Connection::accept`]: crate::Connection::accept
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<DeflateConfig>,
+}
+
+// Not derived: with the `deflate` feature, the default accepts compression.
+#[allow(clippy::derivable_impls)]
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            config: Config::default(),
+            #[cfg(feature = "deflate")]
+            deflate: Some(DeflateConfig::default()),
+        }
+    }
 }
 
 impl ServerConfig {
@@ -229,6 +268,13 @@ impl ServerConfig {
     /// Sets the limits and behaviour.
     pub fn with_config(mut self, config: Config) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Sets what permessage-deflate offers to accept; `None` declines compression.
+    #[cfg(feature = "deflate")]
+    pub fn with_deflate(mut self, deflate: Option<DeflateConfig>) -> Self {
+        self.deflate = deflate;
         self
     }
 }
@@ -249,6 +295,8 @@ pub enum ConfigError {
     InvalidHeaderName(String),
     /// A header value holds CR, LF or NUL (the name is given).
     InvalidHeaderValue(String),
+    /// A permessage-deflate setting is out of range (which one is said).
+    InvalidDeflate(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -260,6 +308,7 @@ impl fmt::Display for ConfigError {
             Self::DuplicateProtocol(p) => write!(f, "subprotocol {p:?} offered twice"),
             Self::InvalidHeaderName(n) => write!(f, "invalid header name {n:?}"),
             Self::InvalidHeaderValue(n) => write!(f, "invalid value for header {n:?}"),
+            Self::InvalidDeflate(what) => write!(f, "invalid permessage-deflate setting: {what}"),
         }
     }
 }

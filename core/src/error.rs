@@ -119,8 +119,16 @@ pub enum HandshakeError {
     AcceptMismatch,
     /// The server chose a subprotocol that was not offered, or none when some were required.
     ProtocolNotOffered(String),
-    /// The server chose an extension that was not offered, or its parameters are invalid.
+    /// The server chose an extension that was not offered.
     ExtensionNotOffered(String),
+    /// The server accepted an offered extension with parameters that are malformed or that the
+    /// offer did not allow (RFC 7692 7.1: the client fails the connection).
+    InvalidExtension {
+        /// The extension element as the server wrote it.
+        extension: String,
+        /// What is wrong with it.
+        error: ExtensionError,
+    },
     /// The request's method is not GET.
     Method(String),
     /// The HTTP version is not 1.1.
@@ -163,6 +171,9 @@ impl fmt::Display for HandshakeError {
             }
             Self::ProtocolNotOffered(p) => write!(f, "server chose subprotocol {p:?}, not offered"),
             Self::ExtensionNotOffered(e) => write!(f, "server chose extension {e:?}, not offered"),
+            Self::InvalidExtension { extension, error } => {
+                write!(f, "server accepted extension {extension:?}: {error}")
+            }
             Self::Method(m) => write!(f, "method {m} is not GET"),
             Self::Version => f.write_str("http version is not 1.1"),
             Self::UnsupportedVersion(v) => write!(f, "websocket version {v:?} is not 13"),
@@ -179,6 +190,55 @@ impl From<httparse::Error> for HandshakeError {
         Self::Http(e)
     }
 }
+
+/// What is wrong with an extension element of `Sec-WebSocket-Extensions` (RFC 6455 9.1), or
+/// with the parameters of a permessage-deflate offer or response (RFC 7692 7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExtensionError {
+    /// Not `name *( ";" param [ "=" value ] )` with tokens and quoted strings.
+    Syntax,
+    /// The element names another extension.
+    Name,
+    /// A parameter that the extension does not define.
+    UnknownParameter,
+    /// A parameter given twice.
+    DuplicateParameter,
+    /// A value where none is allowed, none where one is required, or one out of range.
+    InvalidValue,
+    /// Response only: a parameter or value that the offer did not allow (`client_max_window_bits`
+    /// without having offered it, a window larger than the one asked for).
+    NotOffered,
+    /// Response only: a parameter that the offer asked for is missing
+    /// (`server_no_context_takeover`, `server_max_window_bits`).
+    MissingParameter,
+    /// Response only: the same extension accepted twice.
+    Duplicate,
+}
+
+impl ExtensionError {
+    /// A short lowercase description.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Syntax => "malformed extension element",
+            Self::Name => "another extension",
+            Self::UnknownParameter => "unknown parameter",
+            Self::DuplicateParameter => "duplicate parameter",
+            Self::InvalidValue => "invalid parameter value",
+            Self::NotOffered => "parameter or value not offered",
+            Self::MissingParameter => "a parameter of the offer is missing",
+            Self::Duplicate => "extension accepted twice",
+        }
+    }
+}
+
+impl fmt::Display for ExtensionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::error::Error for ExtensionError {}
 
 /// Why the connection is no longer usable: what [`Connection`](crate::Connection) reports once it
 /// failed, the same value on every later call.

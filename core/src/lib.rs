@@ -5,9 +5,10 @@
 //! in any event loop.
 //!
 //! It does the opening handshake (client and server), framing, masking, fragmentation, UTF-8
-//! checks, ping/pong, close negotiation and limits. It does **not** do network I/O, spawn
-//! threads, read a clock or pick an async runtime: the caller moves the bytes and decides when
-//! to give up waiting.
+//! checks, ping/pong, close negotiation and limits, and permessage-deflate compression
+//! ([RFC 7692]; the default feature `deflate`, negotiated by default: see the `deflate` module).
+//! It does **not** do network I/O, spawn threads, read a clock or pick an async runtime: the
+//! caller moves the bytes and decides when to give up waiting.
 //!
 //! ```text
 //!                 receive(&[u8]) / receive_eof()            poll_event() -> Event
@@ -73,9 +74,12 @@
 //!   when it is ready (an async driver waits until its reader has drained earlier messages).
 //!
 //! [RFC 6455]: https://www.rfc-editor.org/rfc/rfc6455
+//! [RFC 7692]: https://www.rfc-editor.org/rfc/rfc7692
 
 pub mod config;
 pub mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
@@ -88,6 +92,8 @@ mod tests;
 
 pub use config::{ClientConfig, Config, ConfigError, Role, ServerConfig};
 pub use connection::{Connection, Event, InvalidState, State, Transmit};
-pub use error::{CloseError, Error, HandshakeError, ProtocolError, SendError};
+#[cfg(feature = "deflate")]
+pub use deflate::{DeflateConfig, DeflateParams};
+pub use error::{CloseError, Error, ExtensionError, HandshakeError, ProtocolError, SendError};
 pub use handshake::Request;
 pub use message::{CloseCode, CloseFrame, Message, Utf8Bytes};

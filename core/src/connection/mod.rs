@@ -10,6 +10,7 @@
 
 mod close;
 mod event;
+mod extensions;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -100,6 +101,12 @@ pub struct Connection {
     events: VecDeque<Event>,
     shutdown: Shutdown,
     eof: bool,
+    /// What permessage-deflate this end offers (client) or accepts (server).
+    #[cfg(feature = "deflate")]
+    deflate_config: Option<crate::deflate::DeflateConfig>,
+    /// The compressor, once permessage-deflate is agreed (the decoder holds the decompressor).
+    #[cfg(feature = "deflate")]
+    deflater: Option<crate::deflate::Deflater>,
 }
 
 impl fmt::Debug for Connection {
@@ -144,9 +151,17 @@ impl Connection {
         let mut nonce = [0u8; 16];
         rng.fill_bytes(&mut nonce);
         let mut request = Vec::with_capacity(256);
-        let handshake = ClientHandshake::new(&config, nonce, &[], &mut request);
+        #[cfg(feature = "deflate")]
+        let offers = Self::extension_offers(config.deflate.as_ref());
+        #[cfg(not(feature = "deflate"))]
+        let offers = Vec::new();
+        let handshake = ClientHandshake::new(&config, nonce, &offers, &mut request);
         let mut conn =
             Self::new(Role::Client, config.config, Handshake::Client(Box::new(handshake)));
+        #[cfg(feature = "deflate")]
+        {
+            conn.deflate_config = config.deflate;
+        }
         conn.out.push_slice(&request);
         conn.rng = Some(rng);
         Ok(conn)
@@ -155,7 +170,13 @@ impl Connection {
     /// A server connection, waiting for the client's opening handshake request.
     pub fn server(config: ServerConfig) -> Self {
         let parser = RequestParser::new(&config.config);
-        Self::new(Role::Server, config.config, Handshake::Server(parser))
+        #[allow(unused_mut)] // without the deflate feature
+        let mut conn = Self::new(Role::Server, config.config, Handshake::Server(parser));
+        #[cfg(feature = "deflate")]
+        {
+            conn.deflate_config = config.deflate;
+        }
+        conn
     }
 
     fn new(role: Role, config: Config, handshake: Handshake) -> Self {
@@ -176,6 +197,10 @@ impl Connection {
             events: VecDeque::new(),
             shutdown: Shutdown::NotYet,
             eof: false,
+            #[cfg(feature = "deflate")]
+            deflate_config: None,
+            #[cfg(feature = "deflate")]
+            deflater: None,
         }
     }
 
@@ -268,6 +293,10 @@ impl Connection {
                         self.handshake = Handshake::Pending(req);
                     }
                     None => {
+                        if let Err(e) = self.enable_client_extensions() {
+                            self.fail_handshake(e);
+                            return true;
+                        }
                         self.handshake = Handshake::Done;
                         self.state = State::Open;
                         self.events.push_back(Event::Opened {
@@ -373,8 +402,20 @@ impl Connection {
     /// Server only: accepts the request reported by [`Event::Request`], choosing a subprotocol
     /// (one of [`Request::protocols`]) and extensions. Messages may be sent at once.
     ///
+    /// With `extensions: None`, the connection answers the offers in [`Request::extensions`]
+    /// itself: with the `deflate` feature, it accepts the first acceptable permessage-deflate
+    /// offer as [`ServerConfig::deflate`] allows ([`DeflateConfig::negotiate`]). With
+    /// `Some(value)`, `value` is sent as it is, and a permessage-deflate element in it is
+    /// followed.
+    ///
+    /// [`DeflateConfig::negotiate`]: crate::deflate::DeflateConfig::negotiate
+    ///
     /// # Errors
-    /// [`InvalidState`] unless a request is waiting for an answer.
+    /// [`InvalidState`] unless a request is waiting for an answer, or when `extensions` holds a
+    /// permessage-deflate element that does not parse ([`DeflateParams::parse`]), has
+    /// `client_max_window_bits` without a value, or appears twice. Nothing is sent then.
+    ///
+    /// [`DeflateParams::parse`]: crate::deflate::DeflateParams::parse
     pub fn accept(
         &mut self,
         protocol: Option<&str>,
@@ -387,7 +428,7 @@ impl Connection {
     /// them for CR and LF.
     ///
     /// # Errors
-    /// [`InvalidState`] unless a request is waiting for an answer.
+    /// As [`accept`](Self::accept).
     pub fn accept_with_headers(
         &mut self,
         protocol: Option<&str>,
@@ -397,11 +438,13 @@ impl Connection {
         let Handshake::Pending(request) = &self.handshake else {
             return Err(InvalidState("no handshake request is waiting for an answer"));
         };
+        let request = request.clone();
+        let extensions = self.server_extensions(&request.extensions, extensions)?;
         let mut res = Vec::with_capacity(160);
-        accept_response(request, protocol, extensions, headers, &mut res);
+        accept_response(&request, protocol, extensions.as_deref(), headers, &mut res);
         self.out.push_slice(&res);
         self.protocol = protocol.map(str::to_owned);
-        self.extensions = extensions.map(str::to_owned);
+        self.extensions = extensions;
         self.handshake = Handshake::Done;
         self.state = State::Open;
         self.events.push_back(Event::Opened {
@@ -571,11 +614,13 @@ impl Connection {
     }
 
     fn queue_data(&mut self, opcode: OpCode, payload: Bytes) {
+        // RFC 7692 6.1: a compressed message has RSV1 set on its first frame only.
+        let (mut rsv, payload) = self.compress(payload);
         let size = match self.config.fragment_size {
             Some(n) if n > 0 && payload.len() > n => n,
             _ => {
                 let mask = self.mask();
-                self.out.push_frame(true, 0, opcode, Payload::Shared(payload), mask);
+                self.out.push_frame(true, rsv, opcode, Payload::Shared(payload), mask);
                 return;
             }
         };
@@ -585,11 +630,12 @@ impl Connection {
             let piece = rest.split_to(size.min(rest.len()));
             let fin = rest.is_empty();
             let mask = self.mask();
-            self.out.push_frame(fin, 0, op, Payload::Shared(piece), mask);
+            self.out.push_frame(fin, rsv, op, Payload::Shared(piece), mask);
             if fin {
                 return;
             }
             op = OpCode::Continuation;
+            rsv = 0;
         }
     }
 
@@ -703,7 +749,8 @@ impl Connection {
         self.protocol.as_deref()
     }
 
-    /// The extensions agreed on in the handshake.
+    /// The extensions agreed on in the handshake, as the response wrote them
+    /// (`permessage-deflate; client_max_window_bits=12`).
     pub fn extensions(&self) -> Option<&str> {
         self.extensions.as_deref()
     }

@@ -99,7 +99,7 @@ impl Decoder {
     }
 
     /// Enables RSV1 as "compressed", inflating with `inflater`.
-    #[allow(dead_code)] // used by permessage-deflate
+    #[cfg_attr(not(feature = "deflate"), allow(dead_code))]
     pub(crate) fn set_inflater(&mut self, inflater: Box<dyn Inflate>) {
         self.allowed_rsv = RSV1_BIT;
         self.inflater = Some(inflater);

@@ -7,7 +7,7 @@ use crate::error::{Error, ProtocolError};
 use crate::{CloseCode, Config, Connection, Event, Message, State, Transmit};
 
 /// The connection failed with `error`, queued a Close with its code, and asks for shutdown.
-fn assert_failed(conn: &mut Connection, error: ProtocolError) {
+pub(super) fn assert_failed(conn: &mut Connection, error: ProtocolError) {
     let evs = events(conn);
     assert_eq!(evs.last(), Some(&Event::Failed(Error::Protocol(error))), "{evs:?}");
     let out = sent(conn);

@@ -2,6 +2,8 @@
 //! by RFC 6455 section.
 
 mod close;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod framing;
 mod pair;
 

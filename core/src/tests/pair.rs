@@ -24,9 +24,16 @@ pub(crate) fn seeded_client(config: ClientConfig) -> Connection {
 impl Pair {
     /// A pair with `config` on both sides, handshake completed.
     pub(crate) fn open(config: Config) -> Self {
-        let client =
-            seeded_client(ClientConfig::new("example.com", "/").with_config(config.clone()));
-        let server = Connection::server(ServerConfig::new().with_config(config));
+        Self::open_with(
+            ClientConfig::new("example.com", "/").with_config(config.clone()),
+            ServerConfig::new().with_config(config),
+        )
+    }
+
+    /// A pair with these configurations, handshake completed (`accept(None, None)`).
+    pub(crate) fn open_with(client: ClientConfig, server: ServerConfig) -> Self {
+        let client = seeded_client(client);
+        let server = Connection::server(server);
         let mut pair = Self {
             client,
             server,
@@ -136,15 +143,20 @@ pub(crate) fn events(conn: &mut Connection) -> Vec<Event> {
 /// A client that completed its handshake against a canned response; sent bytes drained.
 pub(crate) fn open_client(config: Config) -> Connection {
     let mut c = seeded_client(ClientConfig::new("example.com", "/").with_config(config));
-    let request = String::from_utf8(sent(&mut c)).unwrap();
+    respond(&mut c, "");
+    assert!(matches!(c.poll_event(), Some(Event::Opened { .. })));
+    c
+}
+
+/// Feeds `c` a 101 response to its request, with `extra` header lines.
+pub(crate) fn respond(c: &mut Connection, extra: &str) {
+    let request = String::from_utf8(sent(c)).unwrap();
     let key = request.lines().find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ")).unwrap();
     let accept = crate::handshake::accept_key(key.as_bytes());
     c.receive(
-        format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n")
+        format!("HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extra}\r\n")
             .as_bytes(),
     );
-    assert!(matches!(c.poll_event(), Some(Event::Opened { .. })));
-    c
 }
 
 /// A server that accepted a canned request; sent bytes drained.
