@@ -59,8 +59,9 @@ pub struct Keepalive {
 ///     ..Options::default()
 /// };
 /// ```
+///
+/// New fields may be added in minor releases; always end with `..Options::default()`.
 #[derive(Clone)]
-#[non_exhaustive]
 pub struct Options {
     /// *Client*: subprotocols to offer, in order of preference. Each must be an HTTP token and
     /// appear once.
