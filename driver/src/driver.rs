@@ -188,7 +188,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
     /// Decodes events while the reader has room; returns whether any came.
     fn drain_events(&mut self) -> bool {
         let mut progress = false;
-        while self.room {
+        // After EOF nothing more will be read: decode what is left (at most the receive budget)
+        // so that a lost connection is noticed even while the reader is behind.
+        while self.room || self.eof {
             let Some(event) = self.conn.poll_event() else { break };
             progress = true;
             match event {
@@ -267,6 +269,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
 
     /// Errors the streams with `e` at once; `closed` reports it when the driver ends.
     fn fail(&mut self, e: WebSocketError) {
+        let e = self.error.clone().unwrap_or(e);
         let mut s = self.shared.lock();
         s.set_errored(&e);
         if s.opened.is_none() {
@@ -274,7 +277,8 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         }
         drop(s);
         self.reply_pending = false;
-        self.error = Some(e);
+        // The first failure is the one reported: an unclean close stays one after a timeout.
+        self.error.get_or_insert(e);
     }
 
     /// Writes what the core queued; returns whether bytes moved.
@@ -388,7 +392,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                 consider(d);
             }
         }
-        if self.conn.close_sent().is_some() && state != State::Closed {
+        // Bounded too: a Close reply that cannot leave because the peer stopped reading.
+        let close_pending = state != State::Closed || self.conn.pending_transmit() > 0;
+        if self.conn.close_sent().is_some() && close_pending {
             let d = *self.close_deadline.get_or_insert(now + self.settings.close_timeout);
             if now >= d {
                 let e = WebSocketError::abnormal(
