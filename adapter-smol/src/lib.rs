@@ -30,12 +30,7 @@ use std::time::Instant;
 use wsstream_driver::{BoxFuture, Timer};
 
 pub use smol::net::{TcpListener, TcpStream};
-pub use wsstream_driver::core;
-pub use wsstream_driver::{
-    AbortController, AbortSignal, CloseCode, CloseInfo, Control, ControlCallback, ErrorKind,
-    Keepalive, Message, Opened, Options, Readable, Request, Runtime, Utf8Bytes, WebSocketError,
-    Writable, rustls, tls_client_config,
-};
+pub use wsstream_driver::api::*;
 
 /// The smol runtime, for the driver.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -55,12 +55,7 @@ use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
 use wsstream_driver::{BoxFuture, Timer};
 
 pub use tokio::net::{TcpListener, TcpStream};
-pub use wsstream_driver::core;
-pub use wsstream_driver::{
-    AbortController, AbortSignal, CloseCode, CloseInfo, Control, ControlCallback, ErrorKind,
-    Keepalive, Message, Opened, Options, Readable, Request, Runtime, Utf8Bytes, WebSocketError,
-    Writable, rustls, tls_client_config,
-};
+pub use wsstream_driver::api::*;
 
 /// The tokio runtime, for the driver.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -36,6 +36,10 @@ pub(crate) fn client_config(
     for (name, value) in &options.headers {
         config = config.with_header(name.clone(), value.clone());
     }
+    #[cfg(feature = "deflate")]
+    {
+        config.deflate = options.deflate;
+    }
     config.validate().map_err(|e| WebSocketError::new(ErrorKind::Syntax, e.to_string()))?;
     Ok(config)
 }

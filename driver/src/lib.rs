@@ -118,4 +118,17 @@ pub use stream::{Opened, WebSocketStream};
 pub use tls::client_config as tls_client_config;
 pub use writable::Writable;
 pub use wsstream_core as core;
+#[cfg(feature = "deflate")]
+pub use wsstream_core::DeflateConfig;
 pub use wsstream_core::{CloseCode, Message, Request, Utf8Bytes};
+
+/// The names every adapter re-exports, so that switching runtime changes one import.
+pub mod api {
+    #[cfg(feature = "deflate")]
+    pub use crate::DeflateConfig;
+    pub use crate::{
+        AbortController, AbortSignal, CloseCode, CloseInfo, Control, ControlCallback, ErrorKind,
+        Keepalive, Message, Opened, Options, Readable, Request, Runtime, Utf8Bytes, WebSocketError,
+        Writable, core, rustls, tls_client_config,
+    };
+}

@@ -9,6 +9,9 @@ use bytes::Bytes;
 use futures_rustls::rustls::ClientConfig as TlsConfig;
 use wsstream_core::config::{DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES};
 
+#[cfg(feature = "deflate")]
+use wsstream_core::DeflateConfig;
+
 use crate::abort::AbortSignal;
 
 /// The default time allowed for the peer to answer our Close: 60 s, as Chromium.
@@ -99,6 +102,11 @@ pub struct Options {
     pub keepalive: Option<Keepalive>,
     /// Called with each ping and pong received. Default `None`: they are answered and dropped.
     pub on_control: Option<ControlCallback>,
+    /// permessage-deflate (RFC 7692): what a client offers, or what a server accepts. Default
+    /// `Some(DeflateConfig::default())`: offered like a browser (`permessage-deflate;
+    /// client_max_window_bits`) and accepted when a client offers it. `None` turns it off.
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<DeflateConfig>,
 }
 
 impl Default for Options {
@@ -118,6 +126,8 @@ impl Default for Options {
             send_budget: DEFAULT_SEND_BUDGET_BYTES,
             keepalive: None,
             on_control: None,
+            #[cfg(feature = "deflate")]
+            deflate: Some(DeflateConfig::default()),
         }
     }
 }
@@ -130,6 +140,17 @@ impl Options {
         config.max_message_size = self.max_message_size;
         // The driver answers the peer's Close once the reader has drained what came before it.
         config.auto_close_reply = false;
+        config
+    }
+
+    /// The core's server configuration for these options.
+    pub(crate) fn server_config(&self) -> wsstream_core::ServerConfig {
+        #[allow(unused_mut)] // without the deflate feature there is nothing to change
+        let mut config = wsstream_core::ServerConfig::new().with_config(self.core_config());
+        #[cfg(feature = "deflate")]
+        {
+            config.deflate = self.deflate;
+        }
         config
     }
 }
@@ -151,6 +172,6 @@ impl fmt::Debug for Options {
             .field("send_budget", &self.send_budget)
             .field("keepalive", &self.keepalive)
             .field("on_control", &self.on_control.as_ref().map(|_| "callback"))
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,7 @@ use std::task::Poll;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use wsstream_core::config::is_token;
-use wsstream_core::{Connection, Event, Request, ServerConfig};
+use wsstream_core::{Connection, Event, Request};
 
 use crate::driver::{Driver, Settings};
 use crate::error::{ErrorKind, WebSocketError};
@@ -68,7 +68,7 @@ impl<R: Runtime> WebSocketStream<R> {
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let mut conn = Connection::server(ServerConfig::new().with_config(options.core_config()));
+        let mut conn = Connection::server(options.server_config());
         let mut timer = options.connect_timeout.map(|t| runtime.timer(runtime.now() + t));
         let mut buf = vec![0; 4096];
         let read = poll_fn(|cx| {
