@@ -8,9 +8,9 @@ use std::hint::black_box;
 
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use wsstream_core::Role;
 use wsstream_core::frame::{Decoder, OpCode, OutQueue, Payload};
 use wsstream_core::mask::apply_mask;
-use wsstream_core::Role;
 
 /// `count` masked text frames of `size` bytes each, as a client sends them.
 fn masked_frames(size: usize, count: usize) -> Vec<u8> {
