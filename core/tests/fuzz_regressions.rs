@@ -3,7 +3,9 @@
 
 use wsstream_core::handshake::server::RequestParser;
 use wsstream_core::handshake::{ClientHandshake, accept_key};
-use wsstream_core::{ClientConfig, Config, Connection, Event, Message, ServerConfig, Transmit};
+use wsstream_core::{
+    ClientConfig, CloseCode, CloseFrame, Config, Connection, Event, Message, ServerConfig, Transmit,
+};
 
 /// `handshake_request`, "an accepted request took exactly the bytes up to the first blank line":
 /// this header section ends in LF CR LF (httparse, as RFC 9112 2.2 allows, takes a bare LF as a
@@ -94,4 +96,50 @@ fn client_opens_on_a_response_with_bare_lf_lines() {
     client.receive(b"\x81\x05Hello");
     assert!(matches!(client.poll_event(), Some(Event::Opened { .. })));
     assert_eq!(client.poll_event(), Some(Event::Message(Message::text("Hello"))));
+}
+
+/// `connection`, "on a clean link, a receiver fails only on its own limits": the sequence the
+/// fuzzer found (the client sends a text, the server calls `fail(CloseCode(35383), ..)`) put code
+/// 35383 on the wire, and the client had to fail with 1002. A code that may not be sent now gives
+/// an empty Close.
+#[test]
+fn fail_with_a_code_not_allowed_on_the_wire_sends_an_empty_close() {
+    for code in [0, 999, 1004, 1005, 1006, 1015, 2999, 5000, 35383] {
+        let (mut client, mut server) = open_pair();
+        client.send_text("\u{f} ").unwrap();
+        pump(&mut client, &mut server);
+        assert_eq!(server.poll_event(), Some(Event::Message(Message::text("\u{f} "))));
+        server.fail(CloseCode(code), "\t\u{17}B");
+        assert_eq!(server.close_sent(), Some(&CloseFrame::empty()), "{code}");
+        pump(&mut server, &mut client);
+        assert_eq!(client.poll_event(), Some(Event::CloseReceived(CloseFrame::empty())));
+        assert_eq!(client.error(), None, "{code}");
+    }
+    let (mut client, mut server) = open_pair();
+    server.fail(CloseCode(4000), "idle");
+    pump(&mut server, &mut client);
+    assert_eq!(client.poll_event(), Some(Event::CloseReceived(CloseFrame::new(4000, "idle"))));
+}
+
+/// A client and a server with their handshake done.
+fn open_pair() -> (Connection, Connection) {
+    let mut client = Connection::client(ClientConfig::new("example.com", "/")).unwrap();
+    let mut server = Connection::server(ServerConfig::new());
+    pump(&mut client, &mut server);
+    assert!(matches!(server.poll_event(), Some(Event::Request(_))));
+    server.accept(None, None).unwrap();
+    assert!(matches!(server.poll_event(), Some(Event::Opened { .. })));
+    pump(&mut server, &mut client);
+    assert!(matches!(client.poll_event(), Some(Event::Opened { .. })));
+    (client, server)
+}
+
+/// Moves every byte `from` wants to send to `to`.
+fn pump(from: &mut Connection, to: &mut Connection) {
+    while let Some(transmit) = from.poll_transmit() {
+        match transmit {
+            Transmit::Data(bytes) => to.receive(&bytes),
+            Transmit::Shutdown => to.receive_eof(),
+        }
+    }
 }
