@@ -564,13 +564,20 @@ impl Connection {
     }
 
     /// Fails the connection from this side (an idle timeout, a local limit): queues a Close with
-    /// `code` and `reason` if none was sent, then asks for the transport to be closed.
+    /// `code` and `reason` if none was sent, then asks for the transport to be closed. A code that
+    /// may not be sent ([`CloseCode::is_valid_on_wire`]) gives an empty Close instead.
     pub fn fail(&mut self, code: CloseCode, reason: &str) {
         if self.state == State::Closed {
             return;
         }
         if self.state != State::Connecting && self.close_sent.is_none() {
-            let frame = CloseFrame::new(code, close::truncate_reason(reason));
+            // RFC 6455 7.4.1: 1005, 1006 and 1015 "MUST NOT be set as a status code in a Close
+            // control frame by an endpoint", and a peer fails on any code outside 7.4.2's ranges.
+            let frame = if code.is_valid_on_wire() {
+                CloseFrame::new(code, close::truncate_reason(reason))
+            } else {
+                CloseFrame::empty()
+            };
             self.queue_close(&frame);
             self.close_sent = Some(frame);
         }

@@ -43,10 +43,20 @@ pub type Header = (String, Vec<u8>);
 
 /// Where the header section ends (just past the blank line), if it is all in `buf`.
 ///
+/// RFC 9112 2.2: "a recipient MAY recognize a single LF as a line terminator and ignore any
+/// preceding CR", and httparse does; so the blank line is found as httparse finds it: LF, an
+/// optional CR, LF. (Looking for CRLF CRLF alone made a section that ends in a bare LF wait for
+/// a CRLF CRLF that later frames might or might not hold.)
+///
 /// `from` is how far an earlier call already looked, so that byte-by-byte input is scanned once.
 pub(crate) fn find_header_end(buf: &[u8], from: usize) -> Option<usize> {
-    let start = from.saturating_sub(3);
-    buf.get(start..)?.windows(4).position(|w| w == b"\r\n\r\n").map(|p| start + p + 4)
+    let start = from.saturating_sub(2);
+    let tail = buf.get(start..)?;
+    (0..tail.len()).find_map(|i| match tail[i..] {
+        [b'\n', b'\n', ..] => Some(start + i + 2),
+        [b'\n', b'\r', b'\n', ..] => Some(start + i + 3),
+        _ => None,
+    })
 }
 
 /// Checks the limits on an incomplete header section.
@@ -137,6 +147,24 @@ mod tests {
             }
         }
         assert_eq!(found, Some(msg.len() - 4));
+    }
+
+    #[test]
+    fn finds_a_blank_line_ended_by_bare_lf_as_httparse_does() {
+        for (msg, end) in [
+            (&b"GET / HTTP/1.1\nHost: a\n\n\x81"[..], 24),
+            (b"GET / HTTP/1.1\r\nHost: a\n\r\n\r\n", 26),
+            (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27),
+        ] {
+            assert_eq!(find_header_end(msg, 0), Some(end), "{msg:?}");
+            let mut headers = [httparse::EMPTY_HEADER; 4];
+            let parsed = httparse::Request::new(&mut headers).parse(msg).unwrap();
+            assert_eq!(parsed, httparse::Status::Complete(end));
+            for from in 0..end {
+                assert_eq!(find_header_end(&msg[..end], from), Some(end), "{msg:?} from {from}");
+            }
+        }
+        assert_eq!(find_header_end(b"GET / HTTP/1.1\r\nHost: a\r\n\r", 0), None);
     }
 
     #[test]
