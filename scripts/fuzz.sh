@@ -24,7 +24,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     timeout 900 cargo install cargo-fuzz --locked
 fi
 
-all=(frame_decoder handshake_request handshake_response close_payload utf8 connection)
+mapfile -t all < <(cargo fuzz list)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 
 # Builds every target (release, debug assertions, AddressSanitizer); fails the script on error.
@@ -42,6 +42,7 @@ for t in "${targets[@]}"; do
     )
     case "$t" in
         handshake_*) args+=(-dict="$root/fuzz/dict/http.dict") ;;
+        deflate_negotiation) [ -f "$root/fuzz/dict/deflate.dict" ] && args+=(-dict="$root/fuzz/dict/deflate.dict") ;;
     esac
     echo "fuzz.sh: $t for ${seconds}s" >&2
     status=0
