@@ -189,20 +189,26 @@ impl Server {
             }
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        match &protocol {
-            Some(protocol) => tracing::info!("#{id} {peer} open {path} (protocol {protocol})"),
-            None => tracing::info!("#{id} {peer} open {path}"),
-        }
+        // A server connection is open once accepted: this gives its streams.
         if let Ok(Opened { readable, writable, .. }) = wss.opened().await {
-            match self.mode {
-                Mode::Echo => {
-                    self.register(id, &wss, None);
-                    echo(readable, writable).await;
-                }
+            // Registered before the open is logged: who sees the log can reach this client.
+            let queue = match self.mode {
+                Mode::Echo => None,
                 Mode::Broadcast => {
                     let (queue, messages) = mpsc::channel(BROADCAST_QUEUE);
-                    self.register(id, &wss, Some(queue));
-                    tokio::spawn(forward(messages, writable));
+                    tokio::spawn(forward(messages, writable.clone()));
+                    Some(queue)
+                }
+            };
+            self.register(id, &wss, queue);
+            match &protocol {
+                Some(protocol) => tracing::info!("#{id} {peer} open {path} (protocol {protocol})"),
+                None => tracing::info!("#{id} {peer} open {path}"),
+            }
+            match self.mode {
+                Mode::Echo => echo(readable, writable).await,
+                Mode::Broadcast => {
+                    drop(writable);
                     self.broadcast(id, readable).await;
                 }
             }
