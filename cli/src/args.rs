@@ -111,7 +111,7 @@ pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
         "k" | "kb" | "kib" => 10,
         "m" | "mb" | "mib" => 20,
         "g" | "gb" | "gib" => 30,
-        other => return Err(format!("unknown unit {other:?}: use B, KiB, MiB or GiB")),
+        _ => return Err(format!("unknown unit {:?}: use B, KiB, MiB or GiB", unit.trim())),
     };
     number.checked_mul(1 << shift).ok_or_else(|| format!("{text:?} is too large"))
 }

@@ -70,8 +70,12 @@ pub(crate) fn closed(result: &Result<CloseInfo, WebSocketError>) -> Result<(), F
         )),
         Err(e) => {
             let mut message = one_line(&e.to_string());
-            if let Some(code) = e.code() {
-                message.push_str(&format!(" (code {code}, reason {:?})", e.reason()));
+            match (e.code(), e.reason()) {
+                (Some(code), "") => message.push_str(&format!(" (code {code})")),
+                (Some(code), reason) => {
+                    message.push_str(&format!(" (code {code}, reason {reason:?})"))
+                }
+                (None, _) => {}
             }
             Err(Failure::new(Status::Failed, message))
         }

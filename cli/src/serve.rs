@@ -20,8 +20,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use wsstream_tokio::{
-    CloseInfo, Message, Opened, Options, Readable, TcpListener, TcpStream, WebSocketError,
-    WebSocketStream, Writable,
+    CloseInfo, ErrorKind, Message, Opened, Options, Readable, TcpListener, TcpStream,
+    WebSocketError, WebSocketStream, Writable,
 };
 
 use crate::args::ConnectionArgs;
@@ -219,6 +219,15 @@ impl Server {
             Ok(CloseInfo { close_code, reason }) => {
                 let code = close_code.unwrap_or(1005);
                 tracing::info!("#{id} {peer} closed: code {code}, reason {reason:?}");
+            }
+            // The peer's Close came while a reply was still queued: its code is known, but the
+            // close is unclean. Common for an echo server, so not a warning.
+            Err(e) if e.kind() == ErrorKind::Closed && e.code().is_some() => {
+                let (code, reason) = (e.code().unwrap_or(1005), e.reason());
+                tracing::info!(
+                    "#{id} {peer} closed uncleanly: code {code}, reason {reason:?} ({})",
+                    e.message()
+                );
             }
             Err(e) => {
                 let code = e.code().map_or_else(|| "none".to_owned(), |c| c.to_string());

@@ -253,6 +253,14 @@ fn serve_accepts_an_offered_protocol() {
     server.wait_for_log("(protocol chat)");
 }
 
+#[test]
+fn a_message_over_max_message_size_fails_the_connection() {
+    let server = Server::start(&[]);
+    let run = run(&["connect", "--max-message-size", "8", &server.url], b"more than eight bytes\n");
+    run.assert_status(4).assert_one_error_line(&["maximum", "code 1006"]);
+    assert_eq!(run.stdout(), "");
+}
+
 /// A self-signed certificate for `localhost`, and its key, as PEM files.
 fn certificate(name: &str) -> (PathBuf, PathBuf) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
