@@ -43,12 +43,10 @@ impl ConnectionArgs {
     }
 }
 
-/// On or off.
+/// On or off. (The variants have no doc comments so that `--help` lists them on one line.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Switch {
-    /// On.
     On,
-    /// Off.
     Off,
 }
 

@@ -63,6 +63,30 @@ Examples:
 
 Diagnostics: RUST_LOG=debug (serve logs each connection at info by default).";
 
+/// The examples of `wsstream demo --help`.
+const DEMO_HELP: &str = "\
+Examples:
+  wsstream demo                                   # against an embedded echo server
+  wsstream demo --interval 100ms --count 3        # three rounds, then close
+  wsstream demo wss://example.com/ws --ca ca.pem";
+
+/// The examples of `wsstream connect --help`.
+const CONNECT_HELP: &str = "\
+Examples:
+  wsstream connect ws://127.0.0.1:9001/
+  echo hello | wsstream connect ws://127.0.0.1:9001/
+  wsstream connect --binary --raw ws://127.0.0.1:9001/ < in.bin > out.bin
+  wsstream connect wss://localhost:9443/chat --ca cert.pem --protocol chat \\
+      -H 'Authorization: Bearer 123' --ping-interval 30s";
+
+/// The examples of `wsstream serve --help`.
+const SERVE_HELP: &str = "\
+Examples:
+  wsstream serve 127.0.0.1:9001
+  wsstream serve 127.0.0.1:0 --broadcast          # a free port; the URL is printed
+  wsstream serve 0.0.0.0:9443 --cert cert.pem --key key.pem --protocol chat
+  RUST_LOG=warn wsstream serve 127.0.0.1:9001     # no connection log";
+
 /// wsstream: WebSocket demo, client and server, on the wsstream library.
 #[derive(Debug, Parser)]
 #[command(name = "wsstream", version, after_help = format!("{EXAMPLES}\n\n{EXIT_STATUSES}"))]
@@ -81,7 +105,7 @@ enum Command {
     /// `ping` follows each message after the interval. On Ctrl-C or after --count messages it
     /// closes with 1000 "That's all folks". Without a URL it connects to an echo server of its
     /// own on a free port of 127.0.0.1 that answers `ping` with `pong`.
-    #[command(after_help = EXIT_STATUSES)]
+    #[command(after_help = format!("{DEMO_HELP}\n\n{EXIT_STATUSES}"))]
     Demo(demo::Args),
     /// An interactive client: standard input to messages, messages to standard output.
     ///
@@ -89,14 +113,14 @@ enum Command {
     /// message received is written to standard output, text followed by a newline, binary as
     /// hexadecimal followed by a newline (or as raw bytes with --raw). The end of input, or
     /// Ctrl-C, closes the connection with 1000.
-    #[command(after_help = EXIT_STATUSES)]
+    #[command(after_help = format!("{CONNECT_HELP}\n\n{EXIT_STATUSES}"))]
     Connect(connect::Args),
     /// A server: echo (the default) or broadcast, over ws or, with --cert and --key, wss.
     ///
     /// Prints `listening on ws://ADDR/` on standard output, then logs each connection's open
     /// and close (code and reason) on standard error. Ctrl-C closes every connection (1000, "server
     /// shutting down") and stops.
-    #[command(after_help = EXIT_STATUSES)]
+    #[command(after_help = format!("{SERVE_HELP}\n\n{EXIT_STATUSES}"))]
     Serve(serve::Args),
 }
 
