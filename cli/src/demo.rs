@@ -14,7 +14,9 @@
 //! DISCONNECTED: code 1000, message "That's all folks"
 //! ```
 
+use std::fmt;
 use std::future::pending;
+use std::io::Write;
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep_until};
@@ -61,24 +63,30 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     };
     let mut ctrl_c = CtrlC::new();
     let wss = WebSocketStream::new(&url, options).map_err(|e| Failure::connect(&e))?;
-    eprintln!("{}", wss.url());
+    // As the guide's `console.log(wss.url)`, beside the output.
+    let _ = writeln!(std::io::stderr(), "{}", wss.url());
 
     let opened = tokio::select! {
         opened = wss.opened() => opened.map_err(|e| Failure::connect(&e))?,
         () = ctrl_c.pressed() => return Err(interrupted("before the connection opened")),
     };
     let Opened { mut readable, mut writable, .. } = opened;
-    println!("CONNECTED");
-    send_ping(&mut writable).await;
+    let mut output = say(format_args!("CONNECTED")) && send_ping(&mut writable).await;
 
     let mut received = 0;
     let mut next_ping = None;
     let mut closing = false;
     loop {
+        if !output && !closing {
+            // Nobody reads the output any more (`wsstream demo | head -3`): stop as on Ctrl-C.
+            close(&wss);
+            closing = true;
+            next_ping = None;
+        }
         tokio::select! {
             message = readable.read() => match message {
                 Some(Ok(message)) => {
-                    println!("RECEIVED: {}", show(&message));
+                    output &= say(format_args!("RECEIVED: {}", show(&message)));
                     received += 1;
                     if args.count.is_some_and(|count| received >= count) && !closing {
                         close(&wss);
@@ -93,7 +101,7 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
             },
             () = at(next_ping) => {
                 next_ping = None;
-                send_ping(&mut writable).await;
+                output &= send_ping(&mut writable).await;
             }
             () = ctrl_c.pressed() => {
                 if closing {
@@ -111,17 +119,26 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
         () = ctrl_c.pressed() => return Err(interrupted("while closing")),
     };
     if let Ok(CloseInfo { close_code, reason }) = &result {
-        println!("DISCONNECTED: code {}, message {reason:?}", close_code.unwrap_or(1005));
+        let code = close_code.unwrap_or(1005);
+        say(format_args!("DISCONNECTED: code {code}, message {reason:?}"));
     }
     exit::closed(&result)
 }
 
-/// Sends `ping` and says so, or says why not, as the guide's `setTimeout` callback.
-async fn send_ping(writable: &mut Writable) {
+/// Sends `ping` and says so, or says why not, as the guide's `setTimeout` callback; false if
+/// standard output is gone.
+async fn send_ping(writable: &mut Writable) -> bool {
     match writable.send("ping").await {
-        Ok(()) => println!("SENT: ping"),
-        Err(e) => println!("Error writing to socket: {}", e.message()),
+        Ok(()) => say(format_args!("SENT: ping")),
+        Err(e) => say(format_args!("Error writing to socket: {}", e.message())),
     }
+}
+
+/// Prints a line of output; false if standard output is gone (a closed pipe), where `println!`
+/// would panic.
+fn say(line: fmt::Arguments<'_>) -> bool {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_fmt(line).and_then(|()| stdout.write_all(b"\n")).is_ok()
 }
 
 /// The guide's close button.

@@ -2,6 +2,7 @@
 //! standard error with the status to exit with.
 
 use std::fmt;
+use std::io::Write;
 use std::process::ExitCode;
 
 use wsstream_tokio::{CloseInfo, WebSocketError};
@@ -47,7 +48,8 @@ impl Failure {
 
     /// Prints the message on standard error and gives the exit status.
     pub(crate) fn exit(self) -> ExitCode {
-        eprintln!("wsstream: error: {self}");
+        // Not `eprintln!`, which panics when standard error is closed.
+        let _ = writeln!(std::io::stderr(), "wsstream: error: {self}");
         self.status.into()
     }
 }

@@ -8,6 +8,7 @@
 //! "server shutting down".
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -79,7 +80,8 @@ pub(crate) async fn run(args: Args) -> Result<(), Failure> {
     let local = listener.local_addr().map_err(cannot_listen)?;
     let scheme = if acceptor.is_some() { "wss" } else { "ws" };
     let mode = if args.broadcast { Mode::Broadcast } else { Mode::Echo };
-    println!("listening on {scheme}://{local}/");
+    // Not `println!`, which panics when standard output is closed.
+    let _ = writeln!(std::io::stdout(), "listening on {scheme}://{local}/");
     tracing::info!("{mode:?} server listening on {scheme}://{local}/");
 
     let options = Options {

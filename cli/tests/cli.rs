@@ -195,6 +195,19 @@ fn demo_closes_on_ctrl_c() {
 }
 
 #[test]
+fn demo_closes_when_its_output_is_gone() {
+    let mut child = spawn(&["demo", "--interval", "10ms"]);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "CONNECTED\n");
+    drop(stdout); // as `wsstream demo | head -1`
+    let run = finish(child, None);
+    run.assert_status(0);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
 fn connect_round_trips_text_lines_through_serve() {
     let server = Server::start(&[]);
     let run = run(&["connect", &server.url], "hello\nwörld\r\n\nlast".as_bytes());
