@@ -230,8 +230,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
     fn on_close_received(&mut self, frame: CloseFrame) {
         let mut s = self.shared.lock();
         if self.conn.close_sent().is_none() {
-            // Our writes still waiting for the socket make the close unclean.
-            if s.unsent() > 0 || self.conn.pending_transmit() > 0 {
+            // A write that has not completed (it did not fit in the send budget) makes the close
+            // unclean. Completed writes still waiting in the buffer leave before our reply.
+            if s.outbox_bytes + self.conn.pending_transmit() > s.send_budget {
                 let e = WebSocketError::build(
                     ErrorKind::Closed,
                     Some(frame.code.as_u16()),

@@ -37,7 +37,7 @@ impl Readable {
     /// with the code and reason of `reason` when it carries a code the application may send
     /// ([`WebSocketError::with_close`]), else with an empty Close.
     pub fn cancel(self, reason: Option<WebSocketError>) {
-        request_close(&self.shared, close_for_reason(reason.as_ref()));
+        request_close(&self.shared, close_for_reason(&self.shared, reason.as_ref()));
     }
 
     /// The next message; `None` at the end. Equivalent to `StreamExt::next`.

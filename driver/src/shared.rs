@@ -89,6 +89,8 @@ pub(crate) struct Shared {
     pub(crate) lifecycle_wakers: WakerSet,
     /// Live application handles; at zero the driver closes the connection.
     pub(crate) handles: usize,
+    /// Whether this is the server end: its `close()` may use every code RFC 6455 allows.
+    pub(crate) server: bool,
     // ----- commands to the driver -----
     pub(crate) close_request: Option<CloseRequest>,
     /// Set once `close` was called (or the connection ended): later closes do nothing.
@@ -122,6 +124,7 @@ impl Shared {
             closed: None,
             lifecycle_wakers: WakerSet::default(),
             handles: 1,
+            server: false,
             close_request: None,
             close_called: false,
             pings: Vec::new(),

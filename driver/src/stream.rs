@@ -151,11 +151,16 @@ impl<R: Runtime> WebSocketStream<R> {
     /// with 1000. While opening, the connection is abandoned (TCP dropped): `opened` fails, and
     /// `closed` fails with 1006. While already closing or closed, nothing happens.
     ///
+    /// A client may use the codes the browser allows, 1000 and 3000..=4999; a server may also
+    /// use the other codes RFC 6455 defines for endpoints (1001 going away, 1008 policy
+    /// violation, 1011 internal error, ...).
+    ///
     /// # Errors
-    /// [`ErrorKind::InvalidAccess`] for a code other than 1000 or 3000..=4999;
-    /// [`ErrorKind::Syntax`] for a reason over 123 bytes. Checked first, in every state.
+    /// [`ErrorKind::InvalidAccess`] for a code the end may not send; [`ErrorKind::Syntax`] for a
+    /// reason over 123 bytes. Checked first, in every state.
     pub fn close(&self, info: CloseInfo) -> Result<(), WebSocketError> {
-        let request = check_close(info)?;
+        let server = self.shared.lock().server;
+        let request = check_close(info, server)?;
         request_close(&self.shared, request);
         Ok(())
     }
@@ -224,10 +229,18 @@ pub(crate) async fn wait_closed(shared: &SharedRef) -> Result<CloseInfo, WebSock
     .await
 }
 
-/// The browser's checks on `close()`: the code first, then the reason.
-pub(crate) fn check_close(info: CloseInfo) -> Result<CloseRequest, WebSocketError> {
+/// The browser's checks on `close()`: the code first, then the reason. A server may also send
+/// the codes RFC 6455 reserves for endpoints.
+pub(crate) fn check_close(info: CloseInfo, server: bool) -> Result<CloseRequest, WebSocketError> {
     if let Some(code) = info.close_code {
-        if !CloseCode(code).is_allowed_for_application() {
+        let code = CloseCode(code);
+        if server && !code.is_valid_on_wire() {
+            return Err(WebSocketError::new(
+                ErrorKind::InvalidAccess,
+                format!("close code {code} may not be sent (RFC 6455 7.4)"),
+            ));
+        }
+        if !server && !code.is_allowed_for_application() {
             return Err(WebSocketError::new(
                 ErrorKind::InvalidAccess,
                 format!("close code {code} is neither 1000 nor in 3000..=4999"),
@@ -257,11 +270,16 @@ pub(crate) fn request_close(shared: &SharedRef, request: CloseRequest) {
 
 /// The close an abort or cancel with `reason` asks for: its code and reason if it carries a code
 /// the application may send, else an empty Close.
-pub(crate) fn close_for_reason(reason: Option<&WebSocketError>) -> CloseRequest {
+pub(crate) fn close_for_reason(
+    shared: &SharedRef,
+    reason: Option<&WebSocketError>,
+) -> CloseRequest {
+    let server = shared.lock().server;
     reason
         .and_then(|e| {
             let code = e.code()?;
-            check_close(CloseInfo { close_code: Some(code), reason: e.reason().to_owned() }).ok()
+            let info = CloseInfo { close_code: Some(code), reason: e.reason().to_owned() };
+            check_close(info, server).ok()
         })
         .unwrap_or(CloseRequest { code: None, reason: String::new() })
 }

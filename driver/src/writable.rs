@@ -58,7 +58,7 @@ impl Writable {
     /// # Errors
     /// The close was not clean: the error `closed` reports.
     pub async fn close(&mut self) -> Result<(), WebSocketError> {
-        request_close(&self.shared, close_for_reason(None));
+        request_close(&self.shared, close_for_reason(&self.shared, None));
         wait_closed(&self.shared).await.map(|_| ())
     }
 
@@ -66,7 +66,7 @@ impl Writable {
     /// the code and reason of `reason` when it carries a code the application may send
     /// ([`WebSocketError::with_close`]), else with an empty Close.
     pub fn abort(self, reason: Option<WebSocketError>) {
-        request_close(&self.shared, close_for_reason(reason.as_ref()));
+        request_close(&self.shared, close_for_reason(&self.shared, reason.as_ref()));
     }
 
     /// Ready when the send buffer is within its budget (earlier writes have completed).
@@ -120,7 +120,7 @@ impl Sink<Message> for Writable {
 
     /// Closes as [`Writable::close`].
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        request_close(&self.shared, close_for_reason(None));
+        request_close(&self.shared, close_for_reason(&self.shared, None));
         let mut s = self.shared.lock();
         match &s.closed {
             Some(result) => Poll::Ready(result.clone().map(|_| ())),

@@ -299,3 +299,58 @@ fn both_sides_close_at_once() {
         assert_eq!(wss.closed().await.unwrap(), CloseInfo::new(4010, "server first"));
     });
 }
+
+#[test]
+fn a_server_may_close_with_going_away() {
+    run(async {
+        let (tx, rx) = oneshot::channel();
+        let url = serve_once(|incoming| async move {
+            let wss = incoming.accept(None).unwrap();
+            wss.opened().await.unwrap();
+            // 1001 is a code a browser may not use, but a server may (RFC 6455 7.4.1); the
+            // codes never sent on the wire stay refused.
+            let e = wss.close(CloseInfo::new(1005, "")).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidAccess);
+            wss.close(CloseInfo::new(1001, "shutting down")).unwrap();
+            tx.send(wss.closed().await);
+        })
+        .await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        wss.opened().await.unwrap();
+        assert_eq!(wss.closed().await.unwrap(), CloseInfo::new(1001, "shutting down"));
+        assert_eq!(rx.recv().await.unwrap(), CloseInfo::new(1001, "shutting down"));
+    });
+}
+
+#[test]
+fn echoing_then_the_peer_closing_at_once_is_clean() {
+    run(async {
+        let (tx, rx) = oneshot::channel();
+        let url = serve_once(|incoming| async move {
+            let wss = incoming.accept(None).unwrap();
+            let Opened { mut readable, mut writable, .. } = wss.opened().await.unwrap();
+            while let Some(Ok(message)) = readable.read().await {
+                if writable.send(message).await.is_err() {
+                    break;
+                }
+            }
+            tx.send(wss.closed().await);
+        })
+        .await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        let Opened { mut readable, mut writable, .. } = wss.opened().await.unwrap();
+        for i in 0..20 {
+            writable.send(Message::text(format!("message {i}"))).await.unwrap();
+        }
+        wss.close(CloseInfo::new(1000, "done")).unwrap();
+        // The echoes written before the server saw our Close still arrive, and nobody calls
+        // that unclean: every write had completed into the send buffer.
+        let mut echoed = 0;
+        while let Some(Ok(_)) = readable.read().await {
+            echoed += 1;
+        }
+        assert!(echoed <= 20);
+        assert_eq!(wss.closed().await.unwrap(), CloseInfo::new(1000, "done"));
+        assert_eq!(rx.recv().await.unwrap(), CloseInfo::new(1000, "done"));
+    });
+}

@@ -16,6 +16,11 @@ fn opens_with_the_negotiated_protocol() {
             assert_eq!(incoming.header("x-token"), Some("secret"));
             assert_eq!(incoming.header("origin"), Some("https://example.com"));
             let wss = incoming.accept(Some("mqtt")).unwrap();
+            let opened = wss.opened().await.unwrap();
+            assert_eq!(
+                (opened.protocol.as_str(), opened.extensions.as_str()),
+                ("mqtt", "permessage-deflate")
+            );
             let _ = wss.closed().await;
         })
         .await;
