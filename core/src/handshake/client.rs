@@ -102,8 +102,17 @@ impl ClientHandshake {
         buf: &[u8],
     ) -> Result<Option<(Response, usize)>, HandshakeError> {
         let Some(end) = find_header_end(buf, self.scanned) else {
+            let fresh = buf.len() > self.scanned;
             self.scanned = buf.len();
             check_partial(buf, self.max_header_bytes)?;
+            if fresh {
+                // Fail at once on bytes that cannot start a response (a TLS alert from a wss
+                // server, say) rather than wait for a blank line that never comes.
+                let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
+                httparse::Response::new(&mut storage)
+                    .parse(buf)
+                    .map_err(|e| http_error(e, self.max_headers))?;
+            }
             return Ok(None);
         };
         check_partial(&buf[..end], self.max_header_bytes)?;
@@ -220,6 +229,13 @@ mod tests {
         let (res, used) = hs.parse_response(&input).unwrap().unwrap();
         assert_eq!(used, header_len);
         assert_eq!(res.protocol.as_deref(), Some("chat"));
+    }
+
+    #[test]
+    fn fails_at_once_on_what_cannot_be_http() {
+        let (mut hs, _) = handshake(&ClientConfig::new("h", "/"));
+        // A TLS alert record.
+        assert!(matches!(hs.parse_response(b"\x15\x03\x03\x00\x02"), Err(HandshakeError::Http(_))));
     }
 
     #[test]

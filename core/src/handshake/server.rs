@@ -83,8 +83,17 @@ impl RequestParser {
     /// refuse it with ([`reject_response`]).
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
         let Some(end) = find_header_end(buf, self.scanned) else {
+            let fresh = buf.len() > self.scanned;
             self.scanned = buf.len();
             check_partial(buf, self.max_header_bytes)?;
+            if fresh {
+                // Fail at once on bytes that cannot start a request (a TLS ClientHello sent to
+                // a plain server, say) rather than wait for a blank line that never comes.
+                let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
+                httparse::Request::new(&mut storage)
+                    .parse(buf)
+                    .map_err(|e| http_error(e, self.max_headers))?;
+            }
             return Ok(None);
         };
         check_partial(&buf[..end], self.max_header_bytes)?;
@@ -256,6 +265,15 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"));
         assert!(text.ends_with("\r\n\r\nversion"));
+    }
+
+    #[test]
+    fn fails_at_once_on_what_cannot_be_http() {
+        let mut p = RequestParser::new(&Config::default());
+        // The start of a TLS ClientHello.
+        assert!(matches!(p.parse(b"\x16\x03\x01\x02\x00\x01"), Err(HandshakeError::Http(_))));
+        let mut p = RequestParser::new(&Config::default());
+        assert_eq!(p.parse(b"GET /chat HTTP/1.1\r\nHost: a"), Ok(None));
     }
 
     #[test]
