@@ -9,5 +9,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# The interop tests (tests/tests/interop/) run the real peers; they fail without them.
+step "scripts/peers.sh python node"
+./scripts/peers.sh python node >/dev/null
+
 step "cargo test --workspace"
 cargo test --workspace --locked
