@@ -177,9 +177,10 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
             .accept_with_headers(protocol, None, headers)
             .map_err(|e| syntax(e.to_string()))?;
         let mut shared = Shared::new(self.options.send_budget);
+        // What the core agreed to, permessage-deflate included, as the response wrote it.
         shared.opened = Some(Ok(OpenInfo {
             protocol: protocol.unwrap_or_default().to_owned(),
-            extensions: String::new(),
+            extensions: self.conn.extensions().unwrap_or_default().to_owned(),
         }));
         let shared = SharedRef::new(shared);
         let stream = WebSocketStream::from_shared(shared.clone(), &self.request.path);
