@@ -4,5 +4,7 @@
 //!
 //! A missing peer fails the tests, with a message saying to run `scripts/peers.sh`.
 
+mod deflate;
 mod peer;
 mod python;
+mod tls;
