@@ -2,7 +2,7 @@
 //
 //     node node_client.js [options] URL SCENARIO   (with NODE_PATH pointing at ws's node_modules)
 //
-// Prints `OPEN <subprotocol or -> <extensions or ->` once connected, a line per step, and
+// Prints `OPEN <subprotocol or -> <Sec-WebSocket-Extensions or ->` once connected, a line per step, and
 // `CLOSED <code> <reason or ->` with what ws reports of the server's Close. Exits 0 when every
 // step went as expected, 1 (after `ERROR <what>`) otherwise.
 //
@@ -54,6 +54,8 @@ const fail = (what) => {
 };
 
 const ws = new WebSocket(url, protocols, { maxPayload: 64 << 20, perMessageDeflate: deflate });
+let agreedExtensions = '-';
+ws.on('upgrade', (res) => (agreedExtensions = res.headers['sec-websocket-extensions'] || '-'));
 const inbox = [];
 let waiting = null;
 ws.on('message', (data, isBinary) => {
@@ -75,7 +77,7 @@ ws.on('close', (code, reason) => {
 });
 
 ws.on('open', async () => {
-  console.log(`OPEN ${ws.protocol || '-'} ${ws.extensions || '-'}`);
+  console.log(`OPEN ${ws.protocol || '-'} ${agreedExtensions}`);
   if (scenario.startsWith('echo:')) {
     const randoms = {};
     for (const spec of scenario.slice(5).split(',')) {

@@ -3,9 +3,9 @@
 //     node node_server.js [options] MODE        (with NODE_PATH pointing at ws's node_modules)
 //
 // Listens on 127.0.0.1 (a free port unless --port) and prints `LISTENING <port>` once ready.
-// For each connection it prints `OPEN <subprotocol or -> <extensions or ->` and, when it ends,
-// `CLOSED <code> <reason or ->` (what ws reports: the peer's Close, 1005 for an empty one, 1006
-// without one). Serves until killed.
+// For each connection it prints `OPEN <subprotocol or -> <Sec-WebSocket-Extensions or ->` and,
+// when it ends, `CLOSED <code> <reason or ->` (what ws reports: the peer's Close, 1005 for an
+// empty one, 1006 without one). Serves until killed.
 //
 // MODE
 //     echo               sends every message back as it came, text as text, binary as binary
@@ -48,8 +48,13 @@ server.on('error', (e) => {
   console.error(`server error: ${e}`);
   process.exit(1);
 });
-server.on('connection', (ws) => {
-  console.log(`OPEN ${ws.protocol || '-'} ${ws.extensions || '-'}`);
+// The extensions as the response states them, for the 'connection' handler.
+server.on('headers', (headers, req) => {
+  const line = headers.find((h) => /^sec-websocket-extensions:/i.test(h));
+  req.agreedExtensions = line ? line.slice(line.indexOf(':') + 1).trim() : '-';
+});
+server.on('connection', (ws, req) => {
+  console.log(`OPEN ${ws.protocol || '-'} ${req.agreedExtensions}`);
   ws.on('error', (e) => console.error(`socket error: ${e}`));
   ws.on('close', (code, reason) => console.log(`CLOSED ${code} ${reason.toString() || '-'}`));
   if (mode === 'echo') {

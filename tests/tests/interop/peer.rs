@@ -298,15 +298,15 @@ fn unquote(value: &str) -> String {
 /// What one of our servers saw of a connection.
 #[derive(Debug)]
 pub(crate) struct Served {
-    /// The negotiated subprotocol and extensions, as `opened` gave them.
+    /// The negotiated subprotocol, as `opened` gave it.
     pub(crate) protocol: String,
+    /// The negotiated extensions, as `opened` gave them.
     pub(crate) extensions: String,
     /// Each message received: its spec if it matches a patterned one (`t5`, `b0`, `u`), else
     /// `?<kind><len>`, and the relay's byte counts (up, down) when it arrived.
     pub(crate) messages: Vec<(String, (u64, u64))>,
-    /// What `closed` gave, and the relay's byte counts then.
+    /// What `closed` gave.
     pub(crate) closed: Result<CloseInfo, WebSocketError>,
-    pub(crate) counts_at_close: (u64, u64),
 }
 
 /// What our server does once open.
@@ -390,7 +390,7 @@ where
         Behaviour::Close(info) => wss.close(info).map_err(|e| format!("close: {e}"))?,
     }
     let closed = wss.closed().await;
-    Ok(Served { protocol, extensions, messages, closed, counts_at_close: counts.get() })
+    Ok(Served { protocol, extensions, messages, closed })
 }
 
 /// The spec of a patterned message, or `?t<len>` / `?b<len>`.
