@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# The interop tests (tests/tests/interop/) run the real peers; they fail without them.
 step "test peers"
 scripts/peers.sh >/dev/null
 

@@ -178,6 +178,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
             .map_err(|e| syntax(e.to_string()))?;
         let mut shared = Shared::new(self.options.send_budget);
         shared.server = true;
+        // What the core agreed to, permessage-deflate included, as the response wrote it.
         shared.opened = Some(Ok(OpenInfo {
             protocol: protocol.unwrap_or_default().to_owned(),
             extensions: self.conn.extensions().unwrap_or_default().to_owned(),

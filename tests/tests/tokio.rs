@@ -37,3 +37,6 @@ mod rt {
 
 #[path = "semantics/mod.rs"]
 mod semantics;
+
+#[path = "interop/mod.rs"]
+mod interop;

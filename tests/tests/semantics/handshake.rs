@@ -42,6 +42,29 @@ fn opens_with_the_negotiated_protocol() {
     });
 }
 
+#[test]
+fn the_server_reports_the_extensions_it_agreed_to() {
+    // Regression: the server's `opened` gave `extensions: ""` even with permessage-deflate agreed.
+    run(async {
+        let (tx, rx) = oneshot::channel();
+        let url = serve_once(|incoming| async move {
+            let wss = incoming.accept(None).unwrap();
+            tx.send(wss.opened().await.map(|opened| opened.extensions));
+            let _ = wss.closed().await;
+        })
+        .await;
+        let mut deflate = ws::DeflateConfig::default();
+        deflate.client_no_context_takeover = true;
+        let options = ws::Options { deflate: Some(deflate), ..options() };
+        let wss = WebSocketStream::new(&url, options).unwrap();
+        let agreed = "permessage-deflate; client_no_context_takeover";
+        assert_eq!(wss.opened().await.unwrap().extensions, agreed);
+        assert_eq!(rx.recv().await.unwrap(), agreed);
+        wss.close(CloseInfo::default()).unwrap();
+        let _ = wss.closed().await;
+    });
+}
+
 async fn assert_fails(url: &str, options: ws::Options, words: &str) {
     let wss = WebSocketStream::new(url, options).unwrap();
     let opened = wss.opened().await.unwrap_err();

@@ -6,4 +6,4 @@ mod constructor;
 mod handshake;
 mod messages;
 mod tls;
-mod util;
+pub(crate) mod util;
