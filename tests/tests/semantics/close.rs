@@ -354,3 +354,33 @@ fn echoing_then_the_peer_closing_at_once_is_clean() {
         assert_eq!(rx.recv().await.unwrap(), CloseInfo::new(1000, "done"));
     });
 }
+
+#[test]
+fn a_reply_read_late_still_counts_when_the_close_timeout_passes() {
+    run(async {
+        let url = raw_once(|mut tcp| async move {
+            raw_handshake(&mut tcp, "").await;
+            let close = read_close(&mut tcp).await;
+            // A Ping first: the client's driver blocks in its callback while the reply below
+            // reaches its socket, and wakes up after the close timeout has passed.
+            let _ = tcp.write_all(&frame(0x9, b"slow")).await;
+            crate::rt::sleep(Duration::from_millis(100)).await;
+            if let Some((code, reason)) = close {
+                let _ = tcp.write_all(&close_frame(code, &reason)).await;
+            }
+            let _ = eof_within(&mut tcp, Duration::from_secs(5)).await;
+        })
+        .await;
+        let options = crate::ws::Options {
+            close_timeout: Duration::from_millis(500),
+            on_control: Some(std::sync::Arc::new(|_| {
+                std::thread::sleep(Duration::from_millis(700));
+            })),
+            ..options()
+        };
+        let wss = WebSocketStream::new(&url, options).unwrap();
+        wss.opened().await.unwrap();
+        wss.close(CloseInfo::new(4000, "bye")).unwrap();
+        assert_eq!(wss.closed().await.unwrap(), CloseInfo::new(4000, "bye"));
+    });
+}
