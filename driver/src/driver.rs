@@ -32,6 +32,9 @@ use crate::shared::{CloseInfo, OpenInfo, SharedRef};
 const READ_BUFFER_BYTES: usize = 64 << 10;
 /// Slices handed to one vectored write.
 const MAX_WRITE_SLICES: usize = 64;
+/// How long past the close timeout the driver still looks for a reply that arrived while it was
+/// held up, before it declares the close unanswered.
+const LAST_LOOK_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
 /// Loop turns before yielding to the runtime, so that a busy connection does not starve others.
 const TURNS_PER_POLL: usize = 64;
 
@@ -401,12 +404,14 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         if self.conn.close_sent().is_some() && close_pending {
             let d = *self.close_deadline.get_or_insert(now + self.settings.close_timeout);
             if now >= d && !self.last_look {
-                // The task may have run late: the reply can be waiting in the socket or the
-                // core's buffer. One more turn reads and decodes what is there before we judge.
+                // The task may have run late (a slow callback, a busy executor): the reply can
+                // be waiting in the socket, unseen by a reactor that has not run since. Give the
+                // runtime a short grace to deliver it before we judge.
                 self.last_look = true;
-                return Some(true);
-            }
-            if now >= d {
+                let grace = now + LAST_LOOK_GRACE;
+                self.close_deadline = Some(grace);
+                consider(grace);
+            } else if now >= d {
                 let e = WebSocketError::abnormal(
                     ErrorKind::Timeout,
                     "no reply to our Close within the close timeout",
@@ -414,8 +419,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                 );
                 self.fail(e);
                 return None;
+            } else {
+                consider(d);
             }
-            consider(d);
         }
         if self.error.is_none() && self.conn.close_expected() {
             let d = *self.tcp_close_deadline.get_or_insert(now + self.settings.server_close_wait);

@@ -358,21 +358,47 @@ fn echoing_then_the_peer_closing_at_once_is_clean() {
 #[test]
 fn a_reply_read_late_still_counts_when_the_close_timeout_passes() {
     run(async {
-        let url = raw_once(|mut tcp| async move {
-            raw_handshake(&mut tcp, "").await;
-            let close = read_close(&mut tcp).await;
+        // The peer is a thread with blocking sockets, as a peer in another process would be:
+        // it answers while our driver is busy, whatever the runtime's scheduling.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        let peer = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") {
+                tcp.read_exact(&mut byte).unwrap();
+                request.push(byte[0]);
+            }
+            let request = String::from_utf8(request).unwrap();
+            let key = request
+                .lines()
+                .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+                .unwrap()
+                .trim()
+                .to_owned();
+            let accept = wsstream_core::handshake::accept_key(key.as_bytes());
+            let response = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            );
+            tcp.write_all(response.as_bytes()).unwrap();
+            // Our Close: 0x88, masked, code 4000 and "bye" (2 + 4 + 5 bytes).
+            let mut close = [0u8; 11];
+            tcp.read_exact(&mut close).unwrap();
             // A Ping first: the client's driver blocks in its callback while the reply below
             // reaches its socket, and wakes up after the close timeout has passed.
-            let _ = tcp.write_all(&frame(0x9, b"slow")).await;
-            crate::rt::sleep(Duration::from_millis(100)).await;
-            if let Some((code, reason)) = close {
-                let _ = tcp.write_all(&close_frame(code, &reason)).await;
-            }
-            let _ = eof_within(&mut tcp, Duration::from_secs(5)).await;
-        })
-        .await;
+            tcp.write_all(&frame(0x9, b"slow")).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            tcp.write_all(&close_frame(4000, "bye")).unwrap();
+            let mut rest = [0u8; 64];
+            while tcp.read(&mut rest).is_ok_and(|n| n > 0) {}
+        });
         let options = crate::ws::Options {
             close_timeout: Duration::from_millis(500),
+            deflate: None,
             on_control: Some(std::sync::Arc::new(|_| {
                 std::thread::sleep(Duration::from_millis(700));
             })),
@@ -382,5 +408,6 @@ fn a_reply_read_late_still_counts_when_the_close_timeout_passes() {
         wss.opened().await.unwrap();
         wss.close(CloseInfo::new(4000, "bye")).unwrap();
         assert_eq!(wss.closed().await.unwrap(), CloseInfo::new(4000, "bye"));
+        peer.join().unwrap();
     });
 }
