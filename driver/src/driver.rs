@@ -1,0 +1,541 @@
+//! The driver task: one future per connection owns the core [`Connection`] and the transport.
+//!
+//! Each turn of its loop: take the handles' commands (messages, close, pings), decode events
+//! while the reader has room, write what the core queued (vectored), read while the receive
+//! budget allows, and watch the deadlines. It sleeps when none of these can progress; the handles
+//! wake it only when they give it something to do.
+//!
+//! ```text
+//!   Writable ── outbox ──▶ ┌────────┐ ── chunks_vectored ──▶ socket
+//!                          │ Driver │
+//!   Readable ◀── inbox ─── └────────┘ ◀── read (budget) ───── socket
+//!               (≤ 1 message ahead)
+//! ```
+
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use wsstream_core::{CloseCode, CloseFrame, Connection, Error as CoreError, Event, State};
+
+use crate::abort::AbortSignal;
+use crate::connect::opening_cancelled;
+use crate::error::{ErrorKind, WebSocketError};
+use crate::options::{Control, ControlCallback, Keepalive, Options};
+use crate::runtime::{Runtime, Timer};
+use crate::shared::{CloseInfo, OpenInfo, SharedRef};
+
+/// The read buffer, reused for every read.
+const READ_BUFFER_BYTES: usize = 64 << 10;
+/// Slices handed to one vectored write.
+const MAX_WRITE_SLICES: usize = 64;
+/// Loop turns before yielding to the runtime, so that a busy connection does not starve others.
+const TURNS_PER_POLL: usize = 64;
+
+/// What the driver keeps of [`Options`].
+pub(crate) struct Settings {
+    pub(crate) close_timeout: std::time::Duration,
+    pub(crate) server_close_wait: std::time::Duration,
+    pub(crate) receive_budget: usize,
+    pub(crate) keepalive: Option<Keepalive>,
+    pub(crate) on_control: Option<ControlCallback>,
+    pub(crate) signal: Option<AbortSignal>,
+    pub(crate) connect_deadline: Option<Instant>,
+}
+
+impl Settings {
+    pub(crate) fn new(options: &Options, connect_deadline: Option<Instant>) -> Self {
+        Self {
+            close_timeout: options.close_timeout,
+            server_close_wait: options.server_close_wait,
+            receive_budget: options.receive_budget,
+            keepalive: options.keepalive,
+            on_control: options.on_control.clone(),
+            signal: options.signal.clone(),
+            connect_deadline,
+        }
+    }
+}
+
+/// One connection's driver.
+pub(crate) struct Driver<R: Runtime, T> {
+    runtime: R,
+    shared: SharedRef,
+    conn: Connection,
+    io: T,
+    buf: Box<[u8]>,
+    settings: Settings,
+    timer: Option<Pin<Box<dyn Timer>>>,
+    timer_deadline: Option<Instant>,
+    /// Whether the reader has room for a message (no message waiting in the inbox).
+    room: bool,
+    /// Whether the reply to the peer's Close waits for the reader to drain.
+    reply_pending: bool,
+    needs_flush: bool,
+    shut_down: bool,
+    eof: bool,
+    unsent_published: usize,
+    close_deadline: Option<Instant>,
+    tcp_close_deadline: Option<Instant>,
+    last_input: Instant,
+    ping_sent: Option<Instant>,
+    /// The first Close received.
+    peer_close: Option<CloseFrame>,
+    /// Set when the connection failed or closed uncleanly: what `closed` reports.
+    error: Option<WebSocketError>,
+    done: bool,
+}
+
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
+    pub(crate) fn new(
+        runtime: R,
+        shared: SharedRef,
+        conn: Connection,
+        io: T,
+        settings: Settings,
+    ) -> Self {
+        let now = runtime.now();
+        Self {
+            runtime,
+            shared,
+            conn,
+            io,
+            buf: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
+            settings,
+            timer: None,
+            timer_deadline: None,
+            room: true,
+            reply_pending: false,
+            needs_flush: false,
+            shut_down: false,
+            eof: false,
+            unsent_published: 0,
+            close_deadline: None,
+            tcp_close_deadline: None,
+            last_input: now,
+            ping_sent: None,
+            peer_close: None,
+            error: None,
+            done: false,
+        }
+    }
+
+    /// Takes the handles' commands; returns whether anything changed.
+    fn exchange(&mut self, cx: &Context<'_>) -> bool {
+        let mut progress = false;
+        let mut s = self.shared.lock();
+        let connecting = self.conn.state() == State::Connecting;
+        if connecting {
+            // Aborts, closes and dropped handles while opening abandon the connection.
+            if let Some(e) = opening_cancelled(&mut s, self.settings.signal.as_ref(), cx) {
+                s.set_closed(Err(e));
+                self.done = true;
+                return true;
+            }
+        } else {
+            match &s.driver_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => s.driver_waker = Some(cx.waker().clone()),
+            }
+        }
+        // Messages first: those written before a close go out before the Close frame.
+        while let Some(message) = s.outbox.pop_front() {
+            // A refusal means the connection is closing; the writer learns it from the shared
+            // write error, which is set whenever the core stops accepting messages.
+            let _ = self.conn.send(message);
+            progress = true;
+        }
+        s.outbox_bytes = 0;
+        let pending = self.conn.pending_transmit();
+        s.in_flight = pending;
+        self.unsent_published = pending;
+        for payload in s.pings.drain(..) {
+            let _ = self.conn.ping(&payload);
+            progress = true;
+        }
+        if let Some(request) = s.close_request.take() {
+            // The request was checked by the handle, so the core accepts it.
+            let _ = self.conn.close(request.code, &request.reason);
+            self.reply_pending = false;
+            progress = true;
+        } else if s.handles == 0 && !connecting && !s.close_called {
+            s.close_called = true;
+            let _ = self.conn.close(None, "");
+            self.reply_pending = false;
+            progress = true;
+        }
+        // Without readers (or any handle) nobody will take messages: discard them.
+        let discard = s.readers_gone || s.handles == 0;
+        self.room = s.inbox.is_empty() || discard;
+        if discard {
+            s.inbox.clear();
+        }
+        if self.reply_pending && self.room {
+            // RFC 6455 5.5.1: "If an endpoint receives a Close frame and did not previously
+            // send a Close frame, the endpoint MUST send a Close frame in response." We answer
+            // once the reader has taken the messages that came before it (SEMANTICS.md).
+            self.reply_pending = false;
+            self.conn.reply_close();
+            progress = true;
+        }
+        s.driver_waits_reader = !self.room || self.reply_pending;
+        progress
+    }
+
+    /// Decodes events while the reader has room; returns whether any came.
+    fn drain_events(&mut self) -> bool {
+        let mut progress = false;
+        // After EOF nothing more will be read: decode what is left (at most the receive budget)
+        // so that a lost connection is noticed even while the reader is behind.
+        while self.room || self.eof {
+            let Some(event) = self.conn.poll_event() else { break };
+            progress = true;
+            match event {
+                Event::Message(message) => {
+                    let mut s = self.shared.lock();
+                    if !(s.readers_gone || s.handles == 0) {
+                        s.inbox.push_back(message);
+                        self.room = false;
+                        s.driver_waits_reader = true;
+                        s.read_wakers.wake_all();
+                    }
+                }
+                Event::Ping(payload) => self.control(Control::Ping(payload)),
+                Event::Pong(payload) => self.control(Control::Pong(payload)),
+                Event::Opened { protocol, extensions } => {
+                    let info = OpenInfo {
+                        protocol: protocol.unwrap_or_default(),
+                        extensions: extensions.unwrap_or_default(),
+                    };
+                    self.shared.lock().set_opened(Ok(info));
+                }
+                Event::CloseReceived(frame) => self.on_close_received(frame),
+                Event::Failed(e) => self.on_failed(&e),
+                // Server requests are answered before the driver starts.
+                _ => {}
+            }
+        }
+        progress
+    }
+
+    fn control(&mut self, control: Control) {
+        if let Some(callback) = &self.settings.on_control {
+            callback(control);
+        }
+    }
+
+    fn on_close_received(&mut self, frame: CloseFrame) {
+        let mut s = self.shared.lock();
+        if self.conn.close_sent().is_none() {
+            // Our writes still waiting for the socket make the close unclean.
+            if s.unsent() > 0 || self.conn.pending_transmit() > 0 {
+                let e = WebSocketError::build(
+                    ErrorKind::Closed,
+                    Some(frame.code.as_u16()),
+                    frame.reason.as_str(),
+                    "the peer closed while a write was in flight",
+                    None,
+                );
+                s.write_error = Some(e.clone());
+                s.outbox.clear();
+                s.outbox_bytes = 0;
+                s.write_wakers.wake_all();
+                self.error = Some(e);
+            }
+            self.reply_pending = true;
+        }
+        if s.write_error.is_none() {
+            s.write_error = Some(crate::shared::closed_for_writing());
+            s.write_wakers.wake_all();
+        }
+        s.close_called = true;
+        s.read_end = crate::shared::ReadEnd::Ended;
+        s.read_wakers.wake_all();
+        drop(s);
+        self.peer_close.get_or_insert(frame);
+    }
+
+    fn on_failed(&mut self, e: &CoreError) {
+        let (kind, message) = match e {
+            CoreError::Handshake(_) => (ErrorKind::Handshake, "the opening handshake failed"),
+            CoreError::Protocol(_) => (ErrorKind::Protocol, "the peer broke the protocol"),
+            _ => (ErrorKind::Io, "the connection closed without a closing handshake"),
+        };
+        self.fail(WebSocketError::abnormal(kind, message, Some(Box::new(e.clone()))));
+    }
+
+    /// Errors the streams with `e` at once; `closed` reports it when the driver ends.
+    fn fail(&mut self, e: WebSocketError) {
+        let e = self.error.clone().unwrap_or(e);
+        let mut s = self.shared.lock();
+        s.set_errored(&e);
+        if s.opened.is_none() {
+            s.set_opened(Err(e.clone()));
+        }
+        drop(s);
+        self.reply_pending = false;
+        // The first failure is the one reported: an unclean close stays one after a timeout.
+        self.error.get_or_insert(e);
+    }
+
+    /// Writes what the core queued; returns whether bytes moved.
+    fn write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut progress = false;
+        while self.conn.pending_transmit() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
+            let n = self.conn.chunks_vectored(&mut slices);
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(written)) => {
+                    self.conn.advance(written);
+                    self.needs_flush = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        if self.needs_flush {
+            if let Poll::Ready(result) = Pin::new(&mut self.io).poll_flush(cx) {
+                result?;
+                self.needs_flush = false;
+            }
+        }
+        if self.conn.pending_transmit() == 0
+            && !self.needs_flush
+            && self.conn.wants_shutdown()
+            && !self.shut_down
+        {
+            // TCP FIN (and TLS close_notify). A failure here changes nothing: we are done.
+            if let Poll::Ready(_) = Pin::new(&mut self.io).poll_close(cx) {
+                self.shut_down = true;
+                progress = true;
+            }
+        }
+        if progress {
+            self.publish_unsent();
+        }
+        Ok(progress)
+    }
+
+    /// Tells the writers how much is left to send, waking them when their write completes.
+    fn publish_unsent(&mut self) {
+        let pending = self.conn.pending_transmit();
+        if pending == self.unsent_published {
+            return;
+        }
+        self.unsent_published = pending;
+        let mut s = self.shared.lock();
+        s.in_flight = pending;
+        if !s.write_wakers.is_empty() && s.unsent() <= s.send_budget {
+            s.write_wakers.wake_all();
+        }
+    }
+
+    /// Reads while the budget allows; returns whether input came.
+    fn read(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        if self.eof || !self.conn.wants_read() {
+            return Ok(false);
+        }
+        // Backpressure: a reader that is behind gets at most the receive budget read ahead.
+        if !self.room && self.conn.buffered_input() >= self.settings.receive_budget {
+            return Ok(false);
+        }
+        match Pin::new(&mut self.io).poll_read(cx, &mut self.buf) {
+            Poll::Ready(Ok(0)) => {
+                self.eof = true;
+                self.conn.receive_eof();
+                Ok(true)
+            }
+            Poll::Ready(Ok(n)) => {
+                self.conn.receive(&self.buf[..n]);
+                if self.settings.keepalive.is_some() {
+                    self.last_input = self.runtime.now();
+                    self.ping_sent = None;
+                }
+                Ok(true)
+            }
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Ok(false),
+        }
+    }
+
+    /// Checks the deadlines and whether the connection is over; returns whether to loop again
+    /// (`Some(true)`), sleep (`Some(false)`), or stop (`None`).
+    fn deadlines(&mut self, cx: &mut Context<'_>) -> Option<bool> {
+        if self.done {
+            return None;
+        }
+        let state = self.conn.state();
+        if state == State::Closed && self.conn.pending_transmit() == 0 {
+            let waiting_for_server = self.error.is_none() && self.conn.close_expected();
+            if !waiting_for_server && (self.shut_down || !self.conn.wants_shutdown()) {
+                return None;
+            }
+            if self.eof && !self.conn.wants_shutdown() {
+                return None;
+            }
+        }
+        let now = self.runtime.now();
+        let mut next: Option<Instant> = None;
+        let mut consider = |d: Instant| next = Some(next.map_or(d, |n| n.min(d)));
+        if state == State::Connecting {
+            if let Some(d) = self.settings.connect_deadline {
+                if now >= d {
+                    let e = WebSocketError::abnormal(ErrorKind::Timeout, "connect timed out", None);
+                    self.fail(e);
+                    return None;
+                }
+                consider(d);
+            }
+        }
+        // Bounded too: a Close reply that cannot leave because the peer stopped reading.
+        let close_pending = state != State::Closed || self.conn.pending_transmit() > 0;
+        if self.conn.close_sent().is_some() && close_pending {
+            let d = *self.close_deadline.get_or_insert(now + self.settings.close_timeout);
+            if now >= d {
+                let e = WebSocketError::abnormal(
+                    ErrorKind::Timeout,
+                    "no reply to our Close within the close timeout",
+                    None,
+                );
+                self.fail(e);
+                return None;
+            }
+            consider(d);
+        }
+        if self.error.is_none() && self.conn.close_expected() {
+            let d = *self.tcp_close_deadline.get_or_insert(now + self.settings.server_close_wait);
+            if now >= d {
+                // The server kept TCP open after the closing handshake: close it ourselves.
+                return None;
+            }
+            consider(d);
+        }
+        if let (Some(k), State::Open) = (self.settings.keepalive, state) {
+            match self.ping_sent {
+                None if now >= self.last_input + k.interval => {
+                    let _ = self.conn.ping(b"");
+                    self.ping_sent = Some(now);
+                    return Some(true);
+                }
+                None => consider(self.last_input + k.interval),
+                Some(sent) if now >= sent + k.timeout => {
+                    self.conn.fail(CloseCode::GOING_AWAY, "keepalive timeout");
+                    let e = WebSocketError::abnormal(
+                        ErrorKind::Timeout,
+                        "no input within the keepalive timeout",
+                        None,
+                    );
+                    self.fail(e);
+                    return Some(true);
+                }
+                Some(sent) => consider(sent + k.timeout),
+            }
+        }
+        let Some(deadline) = next else { return Some(false) };
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if self.timer_deadline != Some(deadline) {
+                    timer.as_mut().reset(deadline);
+                }
+                timer
+            }
+            None => self.timer.insert(self.runtime.timer(deadline)),
+        };
+        self.timer_deadline = Some(deadline);
+        Some(timer.as_mut().poll(cx).is_ready())
+    }
+
+    /// Resolves `closed` and wakes everyone: the connection is over.
+    fn finish(&mut self) {
+        let mut s = self.shared.lock();
+        if s.closed.is_some() {
+            return;
+        }
+        let result = match (&self.error, self.conn.error()) {
+            (Some(e), _) => Err(e.clone()),
+            (None, Some(e)) => {
+                let e = WebSocketError::abnormal(ErrorKind::Io, e.to_string(), None);
+                s.set_errored(&e);
+                Err(e)
+            }
+            (None, None) => match &self.peer_close {
+                Some(frame) => Ok(CloseInfo {
+                    close_code: Some(frame.code.as_u16()),
+                    reason: frame.reason.to_string(),
+                }),
+                None => {
+                    let e = WebSocketError::abnormal(
+                        ErrorKind::Io,
+                        "the connection ended without a closing handshake",
+                        None,
+                    );
+                    s.set_errored(&e);
+                    Err(e)
+                }
+            },
+        };
+        s.in_flight = 0;
+        s.driver_waker = None;
+        s.set_closed(result);
+    }
+
+    fn io_failed(&mut self, e: io::Error) {
+        let kind = if self.conn.state() == State::Connecting {
+            ErrorKind::Handshake
+        } else {
+            ErrorKind::Io
+        };
+        let message = if kind == ErrorKind::Handshake {
+            "the connection failed during the opening handshake"
+        } else {
+            "the connection failed"
+        };
+        if self.error.is_none() {
+            self.fail(WebSocketError::abnormal(kind, message, Some(Box::new(e))));
+        }
+        self.done = true;
+    }
+}
+
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Future for Driver<R, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        for _ in 0..TURNS_PER_POLL {
+            let mut progress = this.exchange(cx);
+            if this.done {
+                this.finish();
+                return Poll::Ready(());
+            }
+            progress |= this.drain_events();
+            match this.write(cx) {
+                Ok(p) => progress |= p,
+                Err(e) => this.io_failed(e),
+            }
+            if !this.done {
+                match this.read(cx) {
+                    Ok(p) => progress |= p,
+                    Err(e) => this.io_failed(e),
+                }
+            }
+            match this.deadlines(cx) {
+                None => {
+                    this.finish();
+                    return Poll::Ready(());
+                }
+                Some(fired) => progress |= fired,
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

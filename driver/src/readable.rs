@@ -1,0 +1,105 @@
+//! [`Readable`]: the messages from the peer, as a `Stream`.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use wsstream_core::Message;
+
+use crate::error::WebSocketError;
+use crate::shared::{ReadEnd, SharedRef};
+use crate::stream::{close_for_reason, release_handle, request_close};
+
+/// The messages from the peer: a [`Stream`] of `Result<Message, WebSocketError>`.
+///
+/// One item per complete message, text and binary apart, empty messages included. The stream
+/// ends (`None`) after the messages received before the peer's Close; it yields the connection's
+/// error once, then ends, if the connection fails.
+///
+/// The driver holds at most one message ahead of the reader, plus at most
+/// [`Options::receive_budget`](crate::Options::receive_budget) bytes of undecoded input; beyond
+/// that it stops reading the socket, so a slow reader slows the peer down through TCP.
+///
+/// Clones read from the same stream: each message goes to one of them. When every readable is
+/// dropped, later messages are discarded ([`cancel`](Self::cancel) closes the connection
+/// instead).
+pub struct Readable {
+    shared: SharedRef,
+}
+
+impl Readable {
+    pub(crate) fn new(shared: SharedRef) -> Self {
+        Self { shared }
+    }
+
+    /// Cancels the stream, as the browser's `readable.cancel(reason)`: closes the connection
+    /// with the code and reason of `reason` when it carries a code the application may send
+    /// ([`WebSocketError::with_close`]), else with an empty Close.
+    pub fn cancel(self, reason: Option<WebSocketError>) {
+        request_close(&self.shared, close_for_reason(reason.as_ref()));
+    }
+
+    /// The next message; `None` at the end. Equivalent to `StreamExt::next`.
+    pub async fn read(&mut self) -> Option<Result<Message, WebSocketError>> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+}
+
+impl Stream for Readable {
+    type Item = Result<Message, WebSocketError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut s = self.shared.lock();
+        if let Some(message) = s.inbox.pop_front() {
+            if s.driver_waits_reader {
+                s.driver_waits_reader = false;
+                s.wake_driver();
+            }
+            return Poll::Ready(Some(Ok(message)));
+        }
+        match &s.read_end {
+            ReadEnd::Open => {
+                s.read_wakers.register(cx);
+                Poll::Pending
+            }
+            ReadEnd::Ended => Poll::Ready(None),
+            ReadEnd::Errored(e) => {
+                let e = e.clone();
+                s.read_end = ReadEnd::Ended;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+impl Clone for Readable {
+    fn clone(&self) -> Self {
+        let mut s = self.shared.lock();
+        s.handles += 1;
+        s.readers += 1;
+        drop(s);
+        Self { shared: self.shared.clone() }
+    }
+}
+
+impl Drop for Readable {
+    fn drop(&mut self) {
+        {
+            let mut s = self.shared.lock();
+            s.readers -= 1;
+            if s.readers == 0 {
+                s.readers_gone = true;
+                s.inbox.clear();
+                s.wake_driver();
+            }
+        }
+        release_handle(&self.shared);
+    }
+}
+
+impl fmt::Debug for Readable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Readable").finish_non_exhaustive()
+    }
+}

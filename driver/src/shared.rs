@@ -1,0 +1,222 @@
+//! What the handles and the driver task share: one `Mutex<Shared>` per connection.
+//!
+//! Handles ([`WebSocketStream`](crate::WebSocketStream), [`Readable`](crate::Readable),
+//! [`Writable`](crate::Writable)) post commands and take messages; the driver owns the core
+//! connection and the transport and never holds this lock across I/O. Each side wakes the other
+//! only when it is waiting for it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Waker};
+
+use bytes::Bytes;
+use wsstream_core::{CloseCode, Message};
+
+use crate::error::{ErrorKind, WebSocketError};
+
+/// The negotiated values of an open connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OpenInfo {
+    pub(crate) protocol: String,
+    pub(crate) extensions: String,
+}
+
+/// A close code and reason: what [`close`](crate::WebSocketStream::close) takes and
+/// [`closed`](crate::WebSocketStream::closed) gives.
+///
+/// As the browser's `WebSocketCloseInfo`: `close_code` `None` and an empty reason send a Close
+/// with an empty body; a reason alone is sent with 1000. `closed` always gives a code, 1005 when
+/// the peer's Close had an empty body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CloseInfo {
+    /// The close code.
+    pub close_code: Option<u16>,
+    /// The close reason, at most 123 bytes of UTF-8.
+    pub reason: String,
+}
+
+impl CloseInfo {
+    /// A close with `code` and `reason`.
+    pub fn new(code: u16, reason: impl Into<String>) -> Self {
+        Self { close_code: Some(code), reason: reason.into() }
+    }
+}
+
+/// Where the readable is.
+#[derive(Debug, Clone)]
+pub(crate) enum ReadEnd {
+    /// Messages may still come.
+    Open,
+    /// No message will come after those queued: the stream ends.
+    Ended,
+    /// The stream errors with this, once, then ends.
+    Errored(WebSocketError),
+}
+
+/// A close the application asked for.
+#[derive(Debug, Clone)]
+pub(crate) struct CloseRequest {
+    pub(crate) code: Option<CloseCode>,
+    pub(crate) reason: String,
+}
+
+/// A few wakers, each registered once.
+#[derive(Debug, Default)]
+pub(crate) struct WakerSet(Vec<Waker>);
+
+impl WakerSet {
+    pub(crate) fn register(&mut self, cx: &Context<'_>) {
+        if !self.0.iter().any(|w| w.will_wake(cx.waker())) {
+            self.0.push(cx.waker().clone());
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn wake_all(&mut self) {
+        self.0.drain(..).for_each(Waker::wake);
+    }
+}
+
+/// The state shared by a connection's handles and its driver.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    // ----- lifecycle -----
+    pub(crate) opened: Option<Result<OpenInfo, WebSocketError>>,
+    pub(crate) closed: Option<Result<CloseInfo, WebSocketError>>,
+    pub(crate) lifecycle_wakers: WakerSet,
+    /// Live application handles; at zero the driver closes the connection.
+    pub(crate) handles: usize,
+    // ----- commands to the driver -----
+    pub(crate) close_request: Option<CloseRequest>,
+    /// Set once `close` was called (or the connection ended): later closes do nothing.
+    pub(crate) close_called: bool,
+    pub(crate) pings: Vec<Bytes>,
+    pub(crate) driver_waker: Option<Waker>,
+    // ----- receive -----
+    pub(crate) inbox: VecDeque<Message>,
+    pub(crate) read_end: ReadEnd,
+    pub(crate) read_wakers: WakerSet,
+    /// Live [`Readable`](crate::Readable) handles.
+    pub(crate) readers: usize,
+    /// Whether readers existed and all were dropped: messages are discarded from then on.
+    pub(crate) readers_gone: bool,
+    /// The driver waits for the reader to take a message.
+    pub(crate) driver_waits_reader: bool,
+    // ----- send -----
+    pub(crate) outbox: VecDeque<Message>,
+    pub(crate) outbox_bytes: usize,
+    /// Bytes the core holds that the socket has not taken yet (updated by the driver).
+    pub(crate) in_flight: usize,
+    pub(crate) send_budget: usize,
+    pub(crate) write_error: Option<WebSocketError>,
+    pub(crate) write_wakers: WakerSet,
+}
+
+impl Shared {
+    pub(crate) fn new(send_budget: usize) -> Self {
+        Self {
+            opened: None,
+            closed: None,
+            lifecycle_wakers: WakerSet::default(),
+            handles: 1,
+            close_request: None,
+            close_called: false,
+            pings: Vec::new(),
+            driver_waker: None,
+            inbox: VecDeque::with_capacity(2),
+            read_end: ReadEnd::Open,
+            read_wakers: WakerSet::default(),
+            readers: 0,
+            readers_gone: false,
+            driver_waits_reader: false,
+            outbox: VecDeque::new(),
+            outbox_bytes: 0,
+            in_flight: 0,
+            send_budget,
+            write_error: None,
+            write_wakers: WakerSet::default(),
+        }
+    }
+
+    /// Wakes the driver if it is waiting.
+    pub(crate) fn wake_driver(&mut self) {
+        if let Some(waker) = self.driver_waker.take() {
+            waker.wake();
+        }
+    }
+
+    /// Bytes written by the application that the socket has not taken yet.
+    pub(crate) fn unsent(&self) -> usize {
+        self.outbox_bytes + self.in_flight
+    }
+
+    /// Resolves `opened` (once).
+    pub(crate) fn set_opened(&mut self, result: Result<OpenInfo, WebSocketError>) {
+        if self.opened.is_none() {
+            self.opened = Some(result);
+            self.lifecycle_wakers.wake_all();
+        }
+    }
+
+    /// Resolves `closed` (once), and with it `opened` if still pending.
+    pub(crate) fn set_closed(&mut self, result: Result<CloseInfo, WebSocketError>) {
+        if self.closed.is_some() {
+            return;
+        }
+        if self.opened.is_none() {
+            let e = match &result {
+                Err(e) => e.clone(),
+                Ok(_) => WebSocketError::new(ErrorKind::Closed, "closed before it opened"),
+            };
+            self.opened = Some(Err(e));
+        }
+        self.closed = Some(result);
+        self.close_called = true;
+        if self.write_error.is_none() {
+            self.write_error = Some(closed_for_writing());
+        }
+        if matches!(self.read_end, ReadEnd::Open) {
+            self.read_end = ReadEnd::Ended;
+        }
+        self.lifecycle_wakers.wake_all();
+        self.read_wakers.wake_all();
+        self.write_wakers.wake_all();
+    }
+
+    /// Errors the readable and the writable with `e` at once.
+    pub(crate) fn set_errored(&mut self, e: &WebSocketError) {
+        self.inbox.clear();
+        if !matches!(self.read_end, ReadEnd::Errored(_)) {
+            self.read_end = ReadEnd::Errored(e.clone());
+        }
+        self.write_error = Some(e.clone());
+        self.outbox.clear();
+        self.outbox_bytes = 0;
+        self.read_wakers.wake_all();
+        self.write_wakers.wake_all();
+    }
+}
+
+/// The error of writes after a close.
+pub(crate) fn closed_for_writing() -> WebSocketError {
+    WebSocketError::new(ErrorKind::InvalidState, "the connection is closing or closed")
+}
+
+/// A handle's reference to the shared state.
+#[derive(Debug, Clone)]
+pub(crate) struct SharedRef(Arc<Mutex<Shared>>);
+
+impl SharedRef {
+    pub(crate) fn new(shared: Shared) -> Self {
+        Self(Arc::new(Mutex::new(shared)))
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
+        // Nothing panics while holding this lock; if something did, the state is still
+        // consistent field by field, so recover it rather than spread the panic.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,1 @@
+//! Behaviour tests of the wsstream adapters live in `tests/`; this crate has no library code.

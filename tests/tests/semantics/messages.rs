@@ -1,0 +1,120 @@
+//! Messages both ways: kinds, order, sizes, the Sink and Stream traits, pings, keepalive.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+
+use super::util::{echo_once, options, raw_handshake, raw_once, read_frame, run, serve_once};
+use crate::ws::{self, CloseInfo, Control, ErrorKind, Keepalive, Message, Opened, WebSocketStream};
+
+#[test]
+fn echoes_text_binary_and_empty_messages_in_order() {
+    run(async {
+        let url = echo_once().await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        let Opened { mut readable, mut writable, .. } = wss.opened().await.unwrap();
+        let messages = [
+            Message::text("héllo"),
+            Message::binary(vec![0u8, 1, 2]),
+            Message::text(""),
+            Message::binary(Vec::new()),
+            Message::binary(vec![42u8; 1 << 20]),
+        ];
+        for m in &messages {
+            writable.send(m.clone()).await.unwrap();
+        }
+        for m in &messages {
+            assert_eq!(&readable.next().await.unwrap().unwrap(), m);
+        }
+        wss.close(CloseInfo::default()).unwrap();
+        assert!(readable.next().await.is_none());
+        wss.closed().await.unwrap();
+    });
+}
+
+#[test]
+fn sink_and_stream_traits() {
+    run(async {
+        let url = echo_once().await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        let Opened { readable, mut writable, .. } = wss.opened().await.unwrap();
+        let mut items =
+            futures_util::stream::iter((0..100).map(|i| Ok(Message::text(i.to_string()))));
+        writable.send_all(&mut items).await.unwrap();
+        SinkExt::flush(&mut writable).await.unwrap();
+        let received: Vec<Message> = readable.take(100).map(Result::unwrap).collect().await;
+        assert_eq!(received.last(), Some(&Message::text("99")));
+        assert_eq!(received.len(), 100);
+        SinkExt::close(&mut writable).await.unwrap();
+    });
+}
+
+#[test]
+fn opened_and_closed_from_several_tasks() {
+    run(async {
+        let url = echo_once().await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        let (tx, rx) = super::util::oneshot::channel();
+        let other = wss.clone();
+        crate::rt::spawn(async move {
+            let protocol = other.opened().await.map(|o| o.protocol);
+            tx.send((protocol, other.closed().await));
+        });
+        wss.opened().await.unwrap();
+        wss.close(CloseInfo::new(4000, "x")).unwrap();
+        let mine = wss.closed().await;
+        let (protocol, theirs) = rx.recv().await;
+        assert_eq!(protocol.unwrap(), "");
+        assert_eq!(mine, theirs);
+    });
+}
+
+#[test]
+fn pings_are_answered_and_pongs_surface() {
+    run(async {
+        let pongs = Arc::new(Mutex::new(Vec::new()));
+        let seen = pongs.clone();
+        let url = serve_once(|incoming| async move {
+            let wss = incoming.accept(None).unwrap();
+            let _ = wss.closed().await;
+        })
+        .await;
+        let on_control: ws::ControlCallback = Arc::new(move |c| seen.lock().unwrap().push(c));
+        let options = ws::Options { on_control: Some(on_control), ..options() };
+        let wss = WebSocketStream::new(&url, options).unwrap();
+        wss.opened().await.unwrap();
+        wss.ping(&b"are you there"[..]).unwrap();
+        assert_eq!(wss.ping(vec![0u8; 126]).unwrap_err().kind(), ErrorKind::Syntax);
+        for _ in 0..100 {
+            if !pongs.lock().unwrap().is_empty() {
+                break;
+            }
+            crate::rt::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(pongs.lock().unwrap().first(), Some(&Control::Pong("are you there".into())));
+    });
+}
+
+#[test]
+fn keepalive_pings_and_times_out() {
+    run(async {
+        let url = raw_once(|mut tcp| async move {
+            raw_handshake(&mut tcp, "").await;
+            // Reads the ping and never answers.
+            while let Some((opcode, _)) = read_frame(&mut tcp).await {
+                if opcode == 0x8 {
+                    break;
+                }
+            }
+        })
+        .await;
+        let keepalive =
+            Keepalive { interval: Duration::from_millis(100), timeout: Duration::from_millis(200) };
+        let options = ws::Options { keepalive: Some(keepalive), ..options() };
+        let wss = WebSocketStream::new(&url, options).unwrap();
+        wss.opened().await.unwrap();
+        let e = wss.closed().await.unwrap_err();
+        assert_eq!((e.code(), e.kind()), (Some(1006), ErrorKind::Timeout));
+    });
+}
