@@ -7,7 +7,7 @@
 //! fragments are gathered in a message buffer. Every limit is checked on the header, before the
 //! payload is buffered.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::Role;
 use crate::error::ProtocolError;
@@ -131,7 +131,9 @@ impl Decoder {
                 None => {
                     let Some((header, used)) = FrameHeader::parse(input)? else { return Ok(None) };
                     let len = self.check_header(&header)?;
-                    let _ = input.split_to(used);
+                    // `advance`, not `split_to`: no handle to create and drop (an atomic pair
+                    // per frame once the buffer is shared).
+                    input.advance(used);
                     Current { header, len, processed: 0 }
                 }
             };
