@@ -9,7 +9,7 @@
 //!   Writable ── outbox ──▶ ┌────────┐ ── chunks_vectored ──▶ socket
 //!                          │ Driver │
 //!   Readable ◀── inbox ─── └────────┘ ◀── read (budget) ───── socket
-//!               (≤ 1 message ahead)
+//!         (≤ 64 messages, ≤ receive budget)
 //! ```
 
 use std::future::Future;
@@ -70,7 +70,7 @@ pub(crate) struct Driver<R: Runtime, T> {
     settings: Settings,
     timer: Option<Pin<Box<dyn Timer>>>,
     timer_deadline: Option<Instant>,
-    /// Whether the reader has room for a message (no message waiting in the inbox).
+    /// Whether the reader has room for a message ([`Inbox::has_room`](crate::shared::Inbox)).
     room: bool,
     /// Whether the reply to the peer's Close waits for the reader to drain.
     reply_pending: bool,
@@ -169,11 +169,13 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         }
         // Without readers (or any handle) nobody will take messages: discard them.
         let discard = s.readers_gone || s.handles == 0;
-        self.room = s.inbox.is_empty() || discard;
+        // The reply to a Close waits for an empty inbox; decoding only for room in it.
+        let drained = s.inbox.is_empty() || discard;
+        self.room = s.inbox.has_room(self.settings.receive_budget) || discard;
         if discard {
             s.inbox.clear();
         }
-        if self.reply_pending && self.room {
+        if self.reply_pending && drained {
             // RFC 6455 5.5.1: "If an endpoint receives a Close frame and did not previously
             // send a Close frame, the endpoint MUST send a Close frame in response." We answer
             // once the reader has taken the messages that came before it (SEMANTICS.md).
@@ -197,9 +199,14 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                 Event::Message(message) => {
                     let mut s = self.shared.lock();
                     if !(s.readers_gone || s.handles == 0) {
+                        // A burst is decoded in one go and the reader woken once for it, so that
+                        // its replies leave together too (not one task switch and one write
+                        // per message).
                         s.inbox.push_back(message);
-                        self.room = false;
-                        s.driver_waits_reader = true;
+                        self.room = s.inbox.has_room(self.settings.receive_budget);
+                        if !self.room {
+                            s.driver_waits_reader = true;
+                        }
                         s.read_wakers.wake_all();
                     }
                 }

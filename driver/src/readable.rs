@@ -17,9 +17,10 @@ use crate::stream::{close_for_reason, release_handle, request_close};
 /// ends (`None`) after the messages received before the peer's Close; it yields the connection's
 /// error once, then ends, if the connection fails.
 ///
-/// The driver holds at most one message ahead of the reader, plus at most
-/// [`Options::receive_budget`](crate::Options::receive_budget) bytes of undecoded input; beyond
-/// that it stops reading the socket, so a slow reader slows the peer down through TCP.
+/// The driver holds at most 64 decoded messages ahead of the reader (and, beyond the first, at
+/// most [`Options::receive_budget`](crate::Options::receive_budget) bytes of them), plus at most
+/// that budget of undecoded input; beyond that it stops reading the socket, so a slow reader
+/// slows the peer down through TCP.
 ///
 /// Clones read from the same stream: each message goes to one of them. When every readable is
 /// dropped, later messages are discarded ([`cancel`](Self::cancel) closes the connection

@@ -80,6 +80,45 @@ impl WakerSet {
     }
 }
 
+/// Messages the driver holds ahead of the reader, whatever their size: enough that a pipelining
+/// peer's burst reaches the reader in one task switch, and its replies leave in one write.
+pub(crate) const INBOX_MESSAGES: usize = 64;
+
+/// Decoded messages waiting for the reader, with their total size.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    messages: VecDeque<Message>,
+    bytes: usize,
+}
+
+impl Inbox {
+    pub(crate) fn push_back(&mut self, message: Message) {
+        self.bytes += message.len();
+        self.messages.push_back(message);
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<Message> {
+        let message = self.messages.pop_front()?;
+        self.bytes -= message.len();
+        Some(message)
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.messages.clear();
+        self.bytes = 0;
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Whether the driver may decode another message for the reader: the inbox is empty, or
+    /// holds fewer than [`INBOX_MESSAGES`] messages and `budget` bytes.
+    pub(crate) fn has_room(&self, budget: usize) -> bool {
+        self.messages.is_empty() || (self.messages.len() < INBOX_MESSAGES && self.bytes < budget)
+    }
+}
+
 /// The state shared by a connection's handles and its driver.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -96,7 +135,7 @@ pub(crate) struct Shared {
     pub(crate) pings: Vec<Bytes>,
     pub(crate) driver_waker: Option<Waker>,
     // ----- receive -----
-    pub(crate) inbox: VecDeque<Message>,
+    pub(crate) inbox: Inbox,
     pub(crate) read_end: ReadEnd,
     pub(crate) read_wakers: WakerSet,
     /// Live [`Readable`](crate::Readable) handles.
@@ -126,7 +165,7 @@ impl Shared {
             close_called: false,
             pings: Vec::new(),
             driver_waker: None,
-            inbox: VecDeque::with_capacity(2),
+            inbox: Inbox::default(),
             read_end: ReadEnd::Open,
             read_wakers: WakerSet::default(),
             readers: 0,
