@@ -8,8 +8,9 @@
 //! cargo run -p wsstream-bench --release -- server|client|core|memory [--quick]
 //! ```
 //!
-//! Options: `--quick`, `--reps N` (default 3), `--libs a,b,...`, `--threads N` (runtime worker
-//! threads of every measured process, default 1), `--out PATH`.
+//! Options: `--quick`, `--reps N` (default 3), `--libs a,b,...`, `--sizes 16,1024,...`,
+//! `--conns 1,64`, `--threads N` (runtime worker threads of every measured process, default 1),
+//! `--out PATH`.
 //!
 //! Every server and client runs in its own process (this binary, re-executed as
 //! `serve <lib>` or `client-run <lib> ...`), so its CPU time is its own. Runs are interleaved
@@ -117,11 +118,30 @@ impl Plan {
                         .collect::<Result<_, _>>()?
                 }
                 "--out" => out = Some(value()?),
+                "--sizes" => plan.sizes = numbers(&value()?)?,
+                "--conns" => plan.conns = numbers(&value()?)?,
                 other => return Err(format!("unknown option {other}")),
             }
         }
         Ok((plan, out))
     }
+}
+
+impl Plan {
+    /// This plan with the warm-up and window stretched for a cell with many bytes in flight
+    /// (64 connections of 1 MiB messages), so that several round trips fit in each.
+    fn for_cell(&self, size: usize, conns: usize, depth: usize) -> Self {
+        const MIB: f64 = (1 << 20) as f64;
+        let in_flight = (size * conns * depth) as f64;
+        let warmup = Duration::from_secs_f64(in_flight / (400.0 * MIB)).min(Duration::from_secs(1));
+        let window = Duration::from_secs_f64(in_flight / (100.0 * MIB)).min(Duration::from_secs(2));
+        Self { warmup: self.warmup.max(warmup), window: self.window.max(window), ..self.clone() }
+    }
+}
+
+/// `16,1024` as numbers.
+fn numbers(list: &str) -> Result<Vec<usize>, String> {
+    list.split(',').map(|n| n.parse().map_err(|e| format!("{n}: {e}"))).collect()
 }
 
 /// How many messages each connection keeps in flight: pipelined, about 512 KiB at most.
@@ -189,19 +209,25 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         "load" => {
             // For a profiler: `load <port> <size> <conns> <ms>` against a running `serve`.
-            let num = |i: usize| rest.get(i).and_then(|s| s.parse::<usize>().ok()).ok_or("load <port> <size> <conns> <ms>");
+            let num = |i: usize| {
+                rest.get(i)
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .ok_or("load <port> <size> <conns> <ms>")
+            };
             let addr = SocketAddr::from(([127, 0, 0, 1], num(0)? as u16));
             let size = num(1)?;
-            let (_load, stats) = lean::load(addr, size, num(2)?, depth_for(size)).map_err(|e| e.to_string())?;
+            let (_load, stats) =
+                lean::load(addr, size, num(2)?, depth_for(size)).map_err(|e| e.to_string())?;
             let window = Duration::from_millis(num(3)? as u64);
-            let s = stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
+            let s =
+                stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
             println!("{:.0} msg/s p50 {:.1} us p99 {:.1} us", s.msgs_per_s, s.p50_us, s.p99_us);
             Ok(())
         }
         "all" | "server" | "client" | "core" | "memory" => {
             let (plan, out) = Plan::parse(rest)?;
             raise_fd_limit();
-            let mut results = report::Results::new(&plan);
+            let mut results = report::Results::new(&plan, &args.join(" "));
             let all = command == "all";
             if all || command == "core" {
                 eprintln!("== core (in memory)");
@@ -257,12 +283,14 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
     for &size in &plan.sizes {
         for &conns in &plan.conns {
             let depth = depth_for(size);
-            let mut runs: Vec<(Lib, Vec<Sample>)> = plan.libs.iter().map(|&l| (l, vec![])).collect();
+            let mut runs: Vec<(Lib, Vec<Sample>)> =
+                plan.libs.iter().map(|&l| (l, vec![])).collect();
             for rep in 0..plan.reps {
                 for (lib, samples) in &mut runs {
+                    let cell = plan.for_cell(size, conns, depth);
                     let sample = match &echo {
-                        None => server_run(plan, *lib, size, conns, depth),
-                        Some((_, addr)) => client_run(plan, *lib, *addr, size, conns, depth),
+                        None => server_run(&cell, *lib, size, conns, depth),
+                        Some((_, addr)) => client_run(&cell, *lib, *addr, size, conns, depth),
                     };
                     let sample = sample.unwrap_or_else(|e| {
                         eprintln!("  {} failed: {e}", lib.name());
@@ -346,7 +374,13 @@ impl Drop for Server {
 }
 
 /// Server role: `lib`'s echo server in a child, the lean load generator here.
-fn server_run(plan: &Plan, lib: Lib, size: usize, conns: usize, depth: usize) -> Result<Sample, String> {
+fn server_run(
+    plan: &Plan,
+    lib: Lib,
+    size: usize,
+    conns: usize,
+    depth: usize,
+) -> Result<Sample, String> {
     let server = Server::spawn(lib, plan.threads)?;
     let (load, stats) = lean::load(server.addr, size, conns, depth).map_err(|e| e.to_string())?;
     let pid = server.pid();

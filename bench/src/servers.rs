@@ -143,14 +143,13 @@ async fn fast_upgrade(
         // As fastwebsockets' echo example: reassemble fragments, echo data frames.
         let mut ws = fastwebsockets::FragmentCollector::new(ws);
         while let Ok(frame) = ws.read_frame().await {
-            match frame.opcode {
+            let data = match frame.opcode {
                 fastwebsockets::OpCode::Close => return,
-                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => {
-                    if ws.write_frame(frame).await.is_err() {
-                        return;
-                    }
-                }
-                _ => {}
+                fastwebsockets::OpCode::Text | fastwebsockets::OpCode::Binary => true,
+                _ => false,
+            };
+            if data && ws.write_frame(frame).await.is_err() {
+                return;
             }
         }
     }));

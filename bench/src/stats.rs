@@ -75,7 +75,8 @@ pub(crate) fn measure(
     std::thread::sleep(window);
     let (m1, c1, elapsed) = (stats.msgs(), cpu(), t0.elapsed());
     stats.recording.store(false, Relaxed);
-    let mut lat = std::mem::take(&mut *stats.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut lat =
+        std::mem::take(&mut *stats.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()));
     lat.sort_unstable();
     let pct = |p: f64| {
         if lat.is_empty() {

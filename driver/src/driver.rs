@@ -317,7 +317,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             && !self.shut_down
         {
             // TCP FIN (and TLS close_notify). A failure here changes nothing: we are done.
-            if let Poll::Ready(_) = Pin::new(&mut self.io).poll_close(cx) {
+            if Pin::new(&mut self.io).poll_close(cx).is_ready() {
                 self.shut_down = true;
                 progress = true;
             }
