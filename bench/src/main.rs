@@ -207,6 +207,15 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{lib} {size} B: {n} messages, {rate:.0} messages/s");
             Ok(())
         }
+        "echo" => {
+            // For a profiler: the lean echo server alone, until killed.
+            die_with_parent();
+            let (_echo, addr) = lean::raw_echo_server().map_err(|e| e.to_string())?;
+            println!("PORT {}", addr.port());
+            loop {
+                std::thread::park();
+            }
+        }
         "load" => {
             // For a profiler: `load <port> <size> <conns> <ms>` against a running `serve`.
             let num = |i: usize| {
