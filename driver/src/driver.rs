@@ -29,8 +29,9 @@ use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, SharedRef};
 
-/// The read buffer's size.
-const READ_BUFFER_BYTES: usize = 64 << 10;
+/// The read buffer's size: large messages arrive in few reads (it is per thread, not per
+/// connection).
+const READ_BUFFER_BYTES: usize = 256 << 10;
 
 thread_local! {
     /// The read buffer, one per thread rather than per connection: what a read brings is copied
@@ -357,8 +358,16 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         if !self.room && self.conn.buffered_input() >= self.settings.receive_budget {
             return Ok(false);
         }
+        // Reading ahead of a reader that is behind stops at the budget.
+        let limit = if self.room {
+            READ_BUFFER_BYTES
+        } else {
+            self.settings.receive_budget - self.conn.buffered_input()
+        };
         let (io, conn) = (&mut self.io, &mut self.conn);
         let mut read_into = |buf: &mut [u8]| {
+            let len = limit.min(buf.len());
+            let buf = &mut buf[..len];
             let polled = Pin::new(&mut *io).poll_read(cx, buf);
             if let Poll::Ready(Ok(n)) = polled {
                 conn.receive(&buf[..n]);

@@ -213,6 +213,12 @@ impl Connection {
         if self.discards_input() {
             return;
         }
+        // The rest of a frame whose header was decoded (and its length checked against the
+        // limits) is reserved at once: one allocation, not a doubling copy per read.
+        let needed = self.decoder.bytes_needed(self.input.len());
+        if needed > data.len() {
+            self.input.reserve(needed);
+        }
         self.input.extend_from_slice(data);
     }
 
