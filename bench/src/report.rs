@@ -11,6 +11,7 @@ use crate::{Lib, Plan, Row, depth_for};
 pub(crate) struct Results {
     plan: Plan,
     command: String,
+    load_start: String,
     pub(crate) server: Vec<Row>,
     pub(crate) client: Vec<Row>,
     pub(crate) decode: Vec<DecodeRow>,
@@ -104,6 +105,14 @@ fn locked_version(package: &str) -> String {
         .to_owned()
 }
 
+/// The 1-minute load average.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 /// Civil date (UTC) of a Unix time, as `YYYY-MM-DD HH:MM UTC`.
 fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
@@ -128,6 +137,7 @@ impl Results {
         Self {
             plan: plan.clone(),
             command: command.to_owned(),
+            load_start: load_average(),
             server: vec![],
             client: vec![],
             decode: vec![],
@@ -196,6 +206,14 @@ impl Results {
             md,
             "- Machine: {cpu}, {cores} cores, {mem} RAM, Linux {}",
             command_line("uname", &["-r"])
+        );
+        let _ = writeln!(
+            md,
+            "- Load average (1 min) at the start and end of the run: {} and {}: other work \
+             shared the machine (figures of one run are comparable with each other, runs \
+             being interleaved; CPU time per message is the steadier figure).",
+            self.load_start,
+            load_average()
         );
         let _ = writeln!(
             md,
