@@ -160,6 +160,17 @@ fn close_during_the_handshake() {
 }
 
 #[test]
+fn dropping_every_handle_while_connecting_abandons_the_handshake() {
+    run(async {
+        let (url, dropped) = silent_server().await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        super::util::timeout(Duration::from_millis(100), wss.opened()).await;
+        drop(wss);
+        assert!(dropped.recv().await, "TCP dropped");
+    });
+}
+
+#[test]
 fn connect_timeout_bounds_a_slow_server() {
     run(async {
         let (url, _dropped) = silent_server().await;

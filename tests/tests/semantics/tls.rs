@@ -9,7 +9,7 @@ use futures_rustls::rustls::{self, RootCertStore, ServerConfig};
 use super::util::{listen, options, run};
 use crate::ws::{self, CloseInfo, ErrorKind, Message, Opened, WebSocketStream};
 
-/// A TLS echo server for `localhost` on a free port; gives its URL and certificate.
+/// A TLS echo server for `localhost` on a free port, for one connection; gives its URL and certificate.
 async fn tls_echo_server() -> (String, CertificateDer<'static>) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
     let cert = certified.cert.der().clone();
@@ -24,8 +24,8 @@ async fn tls_echo_server() -> (String, CertificateDer<'static>) {
     let acceptor = TlsAcceptor::from(Arc::new(config));
     let (listener, addr) = listen().await;
     crate::rt::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
+        // One connection, so that nothing outlives the test.
+        if let Ok((tcp, _)) = listener.accept().await {
             crate::rt::spawn(async move {
                 let Ok(tls) = acceptor.accept(crate::rt::raw(tcp)).await else { return };
                 let Ok(incoming) = WebSocketStream::accept(tls, options()).await else {
