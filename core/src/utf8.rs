@@ -82,8 +82,8 @@ pub fn validate(input: &[u8]) -> Result<(), InvalidUtf8> {
     simdutf8::basic::from_utf8(input).map(|_| ()).map_err(|_| InvalidUtf8)
 }
 
-/// Inputs shorter than this are checked on a zero-padded copy: simdutf8 hands them to the
-/// scalar validator of std, several times slower on non-ASCII text.
+/// Inputs shorter than this go to std's validator: simdutf8 would hand them to it anyway, after
+/// its slower compat check (and a zero-padded copy through the SIMD path measured slower still).
 const SHORT_BYTES: usize = 64;
 
 /// Whether `input` is UTF-8 ending on a code point boundary: the fast yes-or-no answer.
@@ -91,14 +91,7 @@ fn is_complete_utf8(input: &[u8]) -> bool {
     if input.len() >= SHORT_BYTES {
         return simdutf8::basic::from_utf8(input).is_ok();
     }
-    if input.is_ascii() {
-        return true;
-    }
-    // Zeros are ASCII, and a code point cut by the end is invalid before one: the answer is
-    // the same as for `input` alone.
-    let mut padded = [0u8; SHORT_BYTES];
-    padded[..input.len()].copy_from_slice(input);
-    simdutf8::basic::from_utf8(&padded).is_ok()
+    std::str::from_utf8(input).is_ok()
 }
 
 /// The length of the sequence a lead byte starts, if it is a lead byte.

@@ -16,6 +16,9 @@ use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, Utf8Bytes};
 use crate::utf8::Utf8Validator;
 
+/// Payloads up to this size are copied out of the input rather than split off it.
+const SMALL_PAYLOAD_BYTES: usize = 64;
+
 /// What the decoder produced from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {
@@ -154,7 +157,15 @@ impl Decoder {
                 return Ok(None);
             }
             self.current = None;
-            let payload = input.split_to(current.len);
+            let payload = if current.len <= SMALL_PAYLOAD_BYTES {
+                // A small payload is copied out: a fresh allocation costs less than the atomic
+                // reference count that a split-off handle takes and gives back.
+                let payload = BytesMut::from(&input[..current.len]);
+                input.advance(current.len);
+                payload
+            } else {
+                input.split_to(current.len)
+            };
             if let Some(done) = self.complete_frame(current.header, payload)? {
                 return Ok(Some(done));
             }
