@@ -6,7 +6,7 @@
 //! [`wsstream_driver`]; the protocol is [`wsstream_driver::core`]'s sans-IO connection.
 //!
 //! Call [`WebSocketStream::new`] and [`accept`] from inside a tokio runtime: the driver task is
-//! spawned with `tokio::spawn`. Sockets go through `tokio_util::compat`.
+//! spawned with `tokio::spawn`. Sockets are tokio's, seen through futures-io by [`Tcp`].
 //!
 //! ## A client
 //! ```no_run
@@ -46,12 +46,12 @@
 //! ```
 
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
-use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+use tokio::io::{AsyncRead as _, AsyncWrite as _, ReadBuf};
 use wsstream_driver::{BoxFuture, Timer};
 
 pub use tokio::net::{TcpListener, TcpStream};
@@ -67,8 +67,69 @@ pub type WebSocketStream = wsstream_driver::WebSocketStream<Tokio>;
 /// An incoming connection whose request was read: see [`wsstream_driver::Incoming`].
 pub type Incoming<T = Tcp> = wsstream_driver::Incoming<Tokio, T>;
 
-/// The runtime's TCP stream as the driver sees it (futures-io).
-pub type Tcp = Compat<TcpStream>;
+/// The runtime's TCP stream as the driver sees it: tokio's `TcpStream` through the futures-io
+/// traits, vectored writes included.
+///
+/// Not `tokio_util::compat::Compat`: it does not forward `poll_write_vectored`, so a frame
+/// header and its payload, queued side by side without a copy, would leave in two writes (and,
+/// with `TCP_NODELAY`, two segments).
+#[derive(Debug)]
+pub struct Tcp(TcpStream);
+
+impl Tcp {
+    /// Wraps a tokio TCP stream.
+    pub fn new(tcp: TcpStream) -> Self {
+        Self(tcp)
+    }
+
+    /// The tokio TCP stream.
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.0
+    }
+
+    /// Unwraps the tokio TCP stream.
+    pub fn into_inner(self) -> TcpStream {
+        self.0
+    }
+}
+
+impl futures_io::AsyncRead for Tcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut buf = ReadBuf::new(buf);
+        ready!(Pin::new(&mut self.0).poll_read(cx, &mut buf))?;
+        Poll::Ready(Ok(buf.filled().len()))
+    }
+}
+
+impl futures_io::AsyncWrite for Tcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
 
 /// Reads the opening handshake request of an accepted TCP connection; then accept or reject it.
 ///
@@ -79,7 +140,7 @@ pub type Tcp = Compat<TcpStream>;
 pub async fn accept(tcp: TcpStream, options: Options) -> Result<Incoming, WebSocketError> {
     // Small messages should not wait for Nagle; a failure only costs latency.
     let _ = tcp.set_nodelay(true);
-    WebSocketStream::accept(tcp.compat(), options).await
+    WebSocketStream::accept(Tcp(tcp), options).await
 }
 
 impl Runtime for Tokio {
@@ -90,7 +151,7 @@ impl Runtime for Tokio {
         Box::pin(async move {
             let tcp = TcpStream::connect((host.as_str(), port)).await?;
             let _ = tcp.set_nodelay(true);
-            Ok(tcp.compat())
+            Ok(Tcp(tcp))
         })
     }
 

@@ -12,6 +12,7 @@
 //!               (≤ 1 message ahead)
 //! ```
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -28,8 +29,16 @@ use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, SharedRef};
 
-/// The read buffer, reused for every read.
-const READ_BUFFER_BYTES: usize = 64 << 10;
+/// The read buffer's size: large messages arrive in few reads (it is per thread, not per
+/// connection).
+const READ_BUFFER_BYTES: usize = 256 << 10;
+
+thread_local! {
+    /// The read buffer, one per thread rather than per connection: what a read brings is copied
+    /// into the connection before the driver returns, so the buffer never outlives a poll (and
+    /// 10,000 idle connections do not each hold it).
+    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER_BYTES].into());
+}
 /// Slices handed to one vectored write.
 const MAX_WRITE_SLICES: usize = 64;
 /// How long past the close timeout the driver still looks for a reply that arrived while it was
@@ -69,7 +78,6 @@ pub(crate) struct Driver<R: Runtime, T> {
     shared: SharedRef,
     conn: Connection,
     io: T,
-    buf: Box<[u8]>,
     settings: Settings,
     timer: Option<Pin<Box<dyn Timer>>>,
     timer_deadline: Option<Instant>,
@@ -108,7 +116,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             shared,
             conn,
             io,
-            buf: vec![0; READ_BUFFER_BYTES].into_boxed_slice(),
             settings,
             timer: None,
             timer_deadline: None,
@@ -351,14 +358,35 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         if !self.room && self.conn.buffered_input() >= self.settings.receive_budget {
             return Ok(false);
         }
-        match Pin::new(&mut self.io).poll_read(cx, &mut self.buf) {
+        // Reading ahead of a reader that is behind stops at the budget.
+        let limit = if self.room {
+            READ_BUFFER_BYTES
+        } else {
+            self.settings.receive_budget - self.conn.buffered_input()
+        };
+        let (io, conn) = (&mut self.io, &mut self.conn);
+        let mut read_into = |buf: &mut [u8]| {
+            let len = limit.min(buf.len());
+            let buf = &mut buf[..len];
+            let polled = Pin::new(&mut *io).poll_read(cx, buf);
+            if let Poll::Ready(Ok(n)) = polled {
+                conn.receive(&buf[..n]);
+            }
+            polled
+        };
+        let polled = READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => read_into(&mut buf),
+            // Only if a transport's read polled another driver on this thread: a buffer of its
+            // own for this once.
+            Err(_) => read_into(&mut vec![0; READ_BUFFER_BYTES]),
+        });
+        match polled {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;
                 self.conn.receive_eof();
                 Ok(true)
             }
-            Poll::Ready(Ok(n)) => {
-                self.conn.receive(&self.buf[..n]);
+            Poll::Ready(Ok(_)) => {
                 if self.settings.keepalive.is_some() {
                     self.last_input = self.runtime.now();
                     self.ping_sent = None;

@@ -15,7 +15,7 @@
 //!  handles (any task)                 driver task (one per connection)
 //!  ┌──────────────────┐   commands   ┌──────────────────────────────┐   bytes   ┌────────┐
 //!  │ WebSocketStream  │ ───────────▶ │  Arc<Mutex<Shared>>          │ ◀───────▶ │ socket │
-//!  │ Readable (Stream)│ ◀─ ≤1 msg ── │  core Connection, transport, │  vectored │ (TLS)  │
+//!  │ Readable (Stream)│ ◀─ inbox ─── │  core Connection, transport, │  vectored │ (TLS)  │
 //!  │ Writable (Sink)  │ ── budget ─▶ │  timers                      │  writes   └────────┘
 //!  └──────────────────┘    wakers    └──────────────────────────────┘
 //! ```
@@ -78,9 +78,10 @@
 //! - **Why a `Mutex` and not channels?** The driver moves messages between the handles and the
 //!   core under one short lock, never held across I/O; there is no per-message channel hop, and
 //!   each side wakes the other only when it waits for it.
-//! - **Backpressure.** The readable holds at most one message ahead; beyond
-//!   [`Options::receive_budget`] bytes of undecoded input the socket is not read (the core
-//!   decodes lazily). A write completes when the message fits in [`Options::send_budget`]; a
+//! - **Backpressure.** The driver decodes ahead of the reader at most 64 messages and, beyond
+//!   the first, [`Options::receive_budget`] bytes of them; then, beyond
+//!   [`Options::receive_budget`] bytes of undecoded input, the socket is not read (the core
+//!   decodes lazily). A burst of small messages thus reaches the reader in one task switch. A write completes when the message fits in [`Options::send_budget`]; a
 //!   larger one completes when enough of it has gone to the socket.
 //! - **Closing.** The reply to the peer's Close waits until the reader took the messages queued
 //!   before it, unless we close ourselves. A client waits [`Options::server_close_wait`] for the

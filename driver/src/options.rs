@@ -91,8 +91,9 @@ pub struct Options {
     pub max_frame_size: usize,
     /// The largest message accepted (1009 beyond). Default 64 MiB.
     pub max_message_size: usize,
-    /// How many bytes the driver reads ahead of a reader that already has a message waiting;
-    /// beyond it the socket is not read and the peer's sends stall in TCP. Default
+    /// How many bytes the driver decodes ahead of the reader (beyond a first message, and at
+    /// most 64 messages), and then how many it reads ahead undecoded; beyond it the socket is
+    /// not read and the peer's sends stall in TCP. Default
     /// [`DEFAULT_RECEIVE_BUDGET_BYTES`].
     pub receive_budget: usize,
     /// How many bytes may wait for the socket before a write stops completing at once.

@@ -213,6 +213,12 @@ impl Connection {
         if self.discards_input() {
             return;
         }
+        // The rest of a frame whose header was decoded (and its length checked against the
+        // limits) is reserved at once: one allocation, not a doubling copy per read.
+        let needed = self.decoder.bytes_needed(self.input.len());
+        if needed > data.len() {
+            self.input.reserve(needed);
+        }
         self.input.extend_from_slice(data);
     }
 
@@ -251,7 +257,17 @@ impl Connection {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
             }
-            if !self.step() {
+            if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {
+                // The hot path: a data message leaves at once, not through the event queue.
+                match self.decoder.decode(&mut self.input) {
+                    Ok(Some(Decoded::Message(m))) => return Some(Event::Message(m)),
+                    decoded => {
+                        if !self.on_decoded(decoded) {
+                            return None;
+                        }
+                    }
+                }
+            } else if !self.step() {
                 return None;
             }
         }
@@ -331,7 +347,13 @@ impl Connection {
     }
 
     fn step_frames(&mut self) -> bool {
-        match self.decoder.decode(&mut self.input) {
+        let decoded = self.decoder.decode(&mut self.input);
+        self.on_decoded(decoded)
+    }
+
+    /// Acts on what the decoder produced; returns whether it may have produced an event.
+    fn on_decoded(&mut self, decoded: Result<Option<Decoded>, ProtocolError>) -> bool {
+        match decoded {
             Ok(Some(Decoded::Message(m))) => self.events.push_back(Event::Message(m)),
             Ok(Some(Decoded::Ping(payload))) => {
                 if self.config.auto_pong && self.close_sent.is_none() {

@@ -7,7 +7,7 @@
 //! fragments are gathered in a message buffer. Every limit is checked on the header, before the
 //! payload is buffered.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::Role;
 use crate::error::ProtocolError;
@@ -15,6 +15,9 @@ use crate::frame::header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, OpCode, RSV1_
 use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, Utf8Bytes};
 use crate::utf8::Utf8Validator;
+
+/// Payloads up to this size are copied out of the input rather than split off it.
+const SMALL_PAYLOAD_BYTES: usize = 64;
 
 /// What the decoder produced from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +134,9 @@ impl Decoder {
                 None => {
                     let Some((header, used)) = FrameHeader::parse(input)? else { return Ok(None) };
                     let len = self.check_header(&header)?;
-                    let _ = input.split_to(used);
+                    // `advance`, not `split_to`: no handle to create and drop (an atomic pair
+                    // per frame once the buffer is shared).
+                    input.advance(used);
                     Current { header, len, processed: 0 }
                 }
             };
@@ -152,7 +157,15 @@ impl Decoder {
                 return Ok(None);
             }
             self.current = None;
-            let payload = input.split_to(current.len);
+            let payload = if current.len <= SMALL_PAYLOAD_BYTES {
+                // A small payload is copied out: a fresh allocation costs less than the atomic
+                // reference count that a split-off handle takes and gives back.
+                let payload = BytesMut::from(&input[..current.len]);
+                input.advance(current.len);
+                payload
+            } else {
+                input.split_to(current.len)
+            };
             if let Some(done) = self.complete_frame(current.header, payload)? {
                 return Ok(Some(done));
             }

@@ -1,0 +1,484 @@
+//! # wsstream-bench
+//!
+//! wsstream side by side with tokio-tungstenite, fastwebsockets and tokio-websockets.
+//!
+//! ```text
+//! cargo run -p wsstream-bench --release -- all            # everything, writes bench/RESULTS.md
+//! cargo run -p wsstream-bench --release -- all --quick    # a smoke run of seconds
+//! cargo run -p wsstream-bench --release -- server|client|core|memory [--quick]
+//! ```
+//!
+//! Options: `--quick`, `--reps N` (default 3), `--libs a,b,...`, `--sizes 16,1024,...`,
+//! `--conns 1,64`, `--threads N` (runtime worker threads of every measured process, default 1),
+//! `--out PATH`.
+//!
+//! Every server and client runs in its own process (this binary, re-executed as
+//! `serve <lib>` or `client-run <lib> ...`), so its CPU time is its own. Runs are interleaved
+//! (ours, peer, peer, ..., repeated) and each figure is the median of the repetitions.
+
+mod clients;
+mod core_bench;
+mod lean;
+mod report;
+mod servers;
+mod stats;
+mod wire;
+
+use std::io::{self, BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use stats::Sample;
+
+/// A library (and, for ours, a runtime) under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Lib {
+    WsTokio,
+    Tungstenite,
+    FastWs,
+    TokioWs,
+    WsSmol,
+    WsAsyncStd,
+}
+
+impl Lib {
+    /// In run order: ours first, the peers, then ours on the other runtimes.
+    const ALL: [Self; 6] = [
+        Self::WsTokio,
+        Self::Tungstenite,
+        Self::FastWs,
+        Self::TokioWs,
+        Self::WsSmol,
+        Self::WsAsyncStd,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::WsTokio => "wsstream-tokio",
+            Self::Tungstenite => "tokio-tungstenite",
+            Self::FastWs => "fastwebsockets",
+            Self::TokioWs => "tokio-websockets",
+            Self::WsSmol => "wsstream-smol",
+            Self::WsAsyncStd => "wsstream-async-std",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.name() == s)
+    }
+
+    fn is_peer(self) -> bool {
+        matches!(self, Self::Tungstenite | Self::FastWs | Self::TokioWs)
+    }
+}
+
+/// What a comparison run covers.
+#[derive(Debug, Clone)]
+struct Plan {
+    quick: bool,
+    reps: usize,
+    libs: Vec<Lib>,
+    threads: usize,
+    sizes: Vec<usize>,
+    conns: Vec<usize>,
+    warmup: Duration,
+    window: Duration,
+    idle_conns: usize,
+}
+
+impl Plan {
+    fn parse(args: &[String]) -> Result<(Self, Option<String>), String> {
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut plan = Self {
+            quick,
+            reps: if quick { 1 } else { 3 },
+            libs: Lib::ALL.to_vec(),
+            threads: 1,
+            sizes: vec![16, 1 << 10, 64 << 10, 1 << 20],
+            conns: vec![1, 64],
+            warmup: Duration::from_millis(if quick { 50 } else { 150 }),
+            window: Duration::from_millis(if quick { 150 } else { 600 }),
+            idle_conns: if quick { 1_000 } else { 10_000 },
+        };
+        let mut out = None;
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
+            match a.as_str() {
+                "--quick" => {}
+                "--reps" => plan.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
+                "--threads" => {
+                    plan.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
+                }
+                "--libs" => {
+                    plan.libs = value()?
+                        .split(',')
+                        .map(|n| Lib::parse(n).ok_or(format!("unknown library {n}")))
+                        .collect::<Result<_, _>>()?
+                }
+                "--out" => out = Some(value()?),
+                "--sizes" => plan.sizes = numbers(&value()?)?,
+                "--conns" => plan.conns = numbers(&value()?)?,
+                other => return Err(format!("unknown option {other}")),
+            }
+        }
+        Ok((plan, out))
+    }
+}
+
+impl Plan {
+    /// This plan with the warm-up and window stretched for a cell with many bytes in flight
+    /// (64 connections of 1 MiB messages), so that several round trips fit in each.
+    fn for_cell(&self, size: usize, conns: usize, depth: usize) -> Self {
+        const MIB: f64 = (1 << 20) as f64;
+        let in_flight = (size * conns * depth) as f64;
+        let warmup = Duration::from_secs_f64(in_flight / (400.0 * MIB)).min(Duration::from_secs(1));
+        let window = Duration::from_secs_f64(in_flight / (100.0 * MIB)).min(Duration::from_secs(2));
+        Self { warmup: self.warmup.max(warmup), window: self.window.max(window), ..self.clone() }
+    }
+}
+
+/// `16,1024` as numbers.
+fn numbers(list: &str) -> Result<Vec<usize>, String> {
+    list.split(',').map(|n| n.parse().map_err(|e| format!("{n}: {e}"))).collect()
+}
+
+/// How many messages each connection keeps in flight: pipelined, about 512 KiB at most.
+fn depth_for(size: usize) -> usize {
+    ((512 << 10) / size).clamp(2, 32)
+}
+
+/// A tokio runtime with `threads` workers (1: the current-thread scheduler).
+fn tokio_runtime(threads: usize) -> io::Result<tokio::runtime::Runtime> {
+    if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match run(&args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("usage: wsstream-bench all|server|client|core|memory [--quick] [--reps N]");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let Some(command) = args.first() else { return Err("no command".into()) };
+    let rest = &args[1..];
+    match command.as_str() {
+        "serve" => {
+            die_with_parent();
+            let lib = rest.first().and_then(|n| Lib::parse(n)).ok_or("serve <lib>")?;
+            let threads = rest.get(1).and_then(|t| t.parse().ok()).unwrap_or(1);
+            servers::serve(lib, threads).map_err(|e| e.to_string())
+        }
+        "client-run" => {
+            die_with_parent();
+            let get = |i: usize| rest.get(i).ok_or(format!("client-run: argument {i} missing"));
+            let num = |i: usize| get(i)?.parse::<u64>().map_err(|e| e.to_string());
+            clients::run(clients::Run {
+                lib: Lib::parse(get(0)?).ok_or("client-run <lib>")?,
+                addr: get(1)?.parse().map_err(|e| format!("{e}"))?,
+                size: num(2)? as usize,
+                conns: num(3)? as usize,
+                depth: num(4)? as usize,
+                warmup: Duration::from_millis(num(5)?),
+                window: Duration::from_millis(num(6)?),
+                threads: num(7)? as usize,
+            })
+        }
+        "decode-alone" => {
+            // For a profiler: `decode-alone ours|tungstenite <size> <calls>`.
+            let size = rest.get(1).and_then(|s| s.parse().ok()).unwrap_or(16);
+            let calls = rest.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
+            let lib = rest.first().map_or("ours", String::as_str);
+            let start = std::time::Instant::now();
+            let n = core_bench::decode_alone(lib, size, calls);
+            let rate = n as f64 / start.elapsed().as_secs_f64();
+            println!("{lib} {size} B: {n} messages, {rate:.0} messages/s");
+            Ok(())
+        }
+        "echo" => {
+            // For a profiler: the lean echo server alone, until killed.
+            die_with_parent();
+            let (_echo, addr) = lean::raw_echo_server().map_err(|e| e.to_string())?;
+            println!("PORT {}", addr.port());
+            loop {
+                std::thread::park();
+            }
+        }
+        "load" => {
+            // For a profiler: `load <port> <size> <conns> <ms>` against a running `serve`.
+            let num = |i: usize| {
+                rest.get(i)
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .ok_or("load <port> <size> <conns> <ms>")
+            };
+            let addr = SocketAddr::from(([127, 0, 0, 1], num(0)? as u16));
+            let size = num(1)?;
+            let (_load, stats) =
+                lean::load(addr, size, num(2)?, depth_for(size)).map_err(|e| e.to_string())?;
+            let window = Duration::from_millis(num(3)? as u64);
+            let s =
+                stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
+            println!("{:.0} msg/s p50 {:.1} us p99 {:.1} us", s.msgs_per_s, s.p50_us, s.p99_us);
+            Ok(())
+        }
+        "all" | "server" | "client" | "core" | "memory" => {
+            let (plan, out) = Plan::parse(rest)?;
+            raise_fd_limit();
+            let mut results = report::Results::new(&plan, &args.join(" "));
+            let all = command == "all";
+            if all || command == "core" {
+                eprintln!("== core (in memory)");
+                let budget = Duration::from_millis(if plan.quick { 30 } else { 150 });
+                let reps = plan.reps.max(3);
+                results.decode = core_bench::decode(&[16, 1 << 10, 1 << 20], reps, budget);
+                results.mask = core_bench::mask(&[64 << 10, 1 << 20], reps, budget);
+                results.deflate = core_bench::deflate(&[1 << 10, 64 << 10], reps, budget);
+            }
+            if all || command == "server" {
+                results.server = role_matrix(&plan, Role::Server)?;
+            }
+            if all || command == "client" {
+                results.client = role_matrix(&plan, Role::Client)?;
+            }
+            if all || command == "memory" {
+                results.memory = memory(&plan)?;
+            }
+            let markdown = results.markdown();
+            let path = out.unwrap_or_else(|| {
+                let name = if plan.quick || !all { "RESULTS-partial.md" } else { "RESULTS.md" };
+                format!("{}/{name}", env!("CARGO_MANIFEST_DIR"))
+            });
+            std::fs::write(&path, &markdown).map_err(|e| format!("{path}: {e}"))?;
+            println!("{markdown}");
+            eprintln!("wrote {path}");
+            Ok(())
+        }
+        other => Err(format!("unknown command {other}")),
+    }
+}
+
+/// Which side of the echo the libraries play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Server,
+    Client,
+}
+
+/// One cell of a matrix: a message size and a connection count, with each library's medians.
+pub(crate) struct Row {
+    size: usize,
+    conns: usize,
+    figures: Vec<(Lib, Sample)>,
+}
+
+fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
+    let echo = match role {
+        Role::Client => Some(lean::raw_echo_server().map_err(|e| format!("echo server: {e}"))?),
+        Role::Server => None,
+    };
+    let mut rows = Vec::new();
+    for &size in &plan.sizes {
+        for &conns in &plan.conns {
+            let depth = depth_for(size);
+            let mut runs: Vec<(Lib, Vec<Sample>)> =
+                plan.libs.iter().map(|&l| (l, vec![])).collect();
+            for rep in 0..plan.reps {
+                for (lib, samples) in &mut runs {
+                    let cell = plan.for_cell(size, conns, depth);
+                    let sample = match &echo {
+                        None => server_run(&cell, *lib, size, conns, depth),
+                        Some((_, addr)) => client_run(&cell, *lib, *addr, size, conns, depth),
+                    };
+                    let sample = sample.unwrap_or_else(|e| {
+                        eprintln!("  {} failed: {e}", lib.name());
+                        Sample { msgs_per_s: f64::NAN, ..Sample::default() }
+                    });
+                    eprintln!(
+                        "{role:?} {} x{conns} (depth {depth}) rep {rep}: {:<19} {:>10.0} msg/s \
+                         {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg",
+                        report::size_label(size),
+                        lib.name(),
+                        sample.msgs_per_s,
+                        sample.mib_per_s,
+                        sample.p50_us,
+                        sample.p99_us,
+                        sample.cpu_us_per_msg
+                    );
+                    samples.push(sample);
+                }
+            }
+            let figures = runs
+                .into_iter()
+                .map(|(lib, s)| {
+                    let m = |f: fn(&Sample) -> f64| stats::median(s.iter().map(f));
+                    let sample = Sample {
+                        msgs_per_s: m(|s| s.msgs_per_s),
+                        mib_per_s: m(|s| s.mib_per_s),
+                        p50_us: m(|s| s.p50_us),
+                        p99_us: m(|s| s.p99_us),
+                        cpu_us_per_msg: m(|s| s.cpu_us_per_msg),
+                    };
+                    (lib, sample)
+                })
+                .collect();
+            rows.push(Row { size, conns, figures });
+        }
+    }
+    Ok(rows)
+}
+
+/// A server child process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn spawn(lib: Lib, threads: usize) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut child = Command::new(exe)
+            .args(["serve", lib.name(), &threads.to_string()])
+            .env("SMOL_THREADS", threads.to_string())
+            .env("ASYNC_STD_THREAD_COUNT", threads.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse::<u16>().ok());
+        let mut server = Self { child, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+        match (read, port) {
+            (Ok(_), Some(port)) => {
+                server.addr.set_port(port);
+                Ok(server)
+            }
+            _ => Err(format!("{} did not start: {line:?}", lib.name())),
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Server role: `lib`'s echo server in a child, the lean load generator here.
+fn server_run(
+    plan: &Plan,
+    lib: Lib,
+    size: usize,
+    conns: usize,
+    depth: usize,
+) -> Result<Sample, String> {
+    let server = Server::spawn(lib, plan.threads)?;
+    let (load, stats) = lean::load(server.addr, size, conns, depth).map_err(|e| e.to_string())?;
+    let pid = server.pid();
+    let sample = stats::measure(&stats, size, plan.warmup, plan.window, || stats::process_cpu(pid));
+    drop(server);
+    drop(load);
+    Ok(sample)
+}
+
+/// Client role: `lib`'s client in a child, which measures itself, against the lean echo server.
+fn client_run(
+    plan: &Plan,
+    lib: Lib,
+    addr: SocketAddr,
+    size: usize,
+    conns: usize,
+    depth: usize,
+) -> Result<Sample, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let threads = plan.threads.to_string();
+    let output = Command::new(exe)
+        .args([
+            "client-run",
+            lib.name(),
+            &addr.to_string(),
+            &size.to_string(),
+            &conns.to_string(),
+            &depth.to_string(),
+            &plan.warmup.as_millis().to_string(),
+            &plan.window.as_millis().to_string(),
+            &threads,
+        ])
+        .env("SMOL_THREADS", &threads)
+        .env("ASYNC_STD_THREAD_COUNT", &threads)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(Sample::from_line)
+        .ok_or_else(|| format!("no result ({})", output.status))
+}
+
+/// Memory: resident bytes per idle open connection, `plan.idle_conns` held by the lean client.
+fn memory(plan: &Plan) -> Result<Vec<(Lib, f64)>, String> {
+    let n = plan.idle_conns;
+    let mut runs: Vec<(Lib, Vec<f64>)> = plan.libs.iter().map(|&l| (l, vec![])).collect();
+    for rep in 0..plan.reps {
+        for (lib, samples) in &mut runs {
+            let server = Server::spawn(*lib, plan.threads)?;
+            std::thread::sleep(Duration::from_millis(100));
+            let before = stats::process_rss(server.pid());
+            let per_conn = match lean::hold_idle(server.addr, n) {
+                Ok(held) => {
+                    std::thread::sleep(Duration::from_millis(if plan.quick { 100 } else { 400 }));
+                    let after = stats::process_rss(server.pid());
+                    drop(server);
+                    drop(held);
+                    after.saturating_sub(before) as f64 / n as f64
+                }
+                Err(e) => {
+                    eprintln!("  {} failed: {e}", lib.name());
+                    f64::NAN
+                }
+            };
+            eprintln!("Memory {n} idle rep {rep}: {:<19} {:>8.0} B/conn", lib.name(), per_conn);
+            samples.push(per_conn);
+        }
+    }
+    Ok(runs.into_iter().map(|(lib, v)| (lib, stats::median(v))).collect())
+}
+
+/// Lets this process (and its children) hold the idle connections of the memory table.
+fn raise_fd_limit() {
+    // SAFETY: getrlimit and setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut lim = std::mem::zeroed::<libc::rlimit>();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// A child dies with the orchestrator, even if it is killed.
+fn die_with_parent() {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) takes a signal number and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+}

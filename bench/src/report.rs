@@ -1,0 +1,390 @@
+//! `RESULTS.md`: machine, versions, date, and the tables.
+
+use std::fmt::Write;
+use std::process::Command;
+
+use crate::core_bench::{DecodeRow, DeflateRow, MaskRow};
+use crate::stats::Sample;
+use crate::{Lib, Plan, Row, depth_for};
+
+/// Everything measured by one run.
+pub(crate) struct Results {
+    plan: Plan,
+    command: String,
+    load_start: String,
+    pub(crate) server: Vec<Row>,
+    pub(crate) client: Vec<Row>,
+    pub(crate) decode: Vec<DecodeRow>,
+    pub(crate) mask: Vec<MaskRow>,
+    pub(crate) deflate: Vec<DeflateRow>,
+    pub(crate) memory: Vec<(Lib, f64)>,
+}
+
+/// A metric of a [`Sample`], how to print it, and whether more is better.
+struct Metric {
+    title: &'static str,
+    get: fn(&Sample) -> f64,
+    fmt: fn(f64) -> String,
+    higher_is_better: bool,
+}
+
+const METRICS: [Metric; 5] = [
+    Metric {
+        title: "messages/s (round trips)",
+        get: |s| s.msgs_per_s,
+        fmt: fmt_count,
+        higher_is_better: true,
+    },
+    Metric {
+        title: "MiB/s (payload, each way)",
+        get: |s| s.mib_per_s,
+        fmt: |v| format!("{v:.1}"),
+        higher_is_better: true,
+    },
+    Metric { title: "p50 round trip", get: |s| s.p50_us, fmt: fmt_us, higher_is_better: false },
+    Metric { title: "p99 round trip", get: |s| s.p99_us, fmt: fmt_us, higher_is_better: false },
+    Metric {
+        title: "CPU time per message (µs, user + system)",
+        get: |s| s.cpu_us_per_msg,
+        fmt: |v| format!("{v:.2}"),
+        higher_is_better: false,
+    },
+];
+
+/// `16 B`, `1 KiB`, `64 KiB`, `1 MiB`.
+pub(crate) fn size_label(size: usize) -> String {
+    match size {
+        s if s >= 1 << 20 && s % (1 << 20) == 0 => format!("{} MiB", s >> 20),
+        s if s >= 1 << 10 && s % (1 << 10) == 0 => format!("{} KiB", s >> 10),
+        s => format!("{s} B"),
+    }
+}
+
+fn fmt_count(v: f64) -> String {
+    if v.is_nan() {
+        "failed".into()
+    } else if v >= 1e6 {
+        format!("{:.2}M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1}k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+fn fmt_us(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else if v >= 10_000.0 {
+        format!("{:.1} ms", v / 1e3)
+    } else {
+        format!("{v:.0} µs")
+    }
+}
+
+fn fmt_ratio(v: f64) -> String {
+    if v.is_nan() { "–".into() } else { format!("{v:.2}") }
+}
+
+fn command_line(cmd: &str, args: &[&str]) -> String {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The locked version of `package`, from the workspace's Cargo.lock at build time.
+fn locked_version(package: &str) -> String {
+    let lock = include_str!("../../Cargo.lock");
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    lock.find(&needle)
+        .and_then(|i| lock[i + needle.len()..].split('"').next())
+        .unwrap_or("?")
+        .to_owned()
+}
+
+/// The 1-minute load average.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Civil date (UTC) of a Unix time, as `YYYY-MM-DD HH:MM UTC`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+impl Results {
+    pub(crate) fn new(plan: &Plan, command: &str) -> Self {
+        Self {
+            plan: plan.clone(),
+            command: command.to_owned(),
+            load_start: load_average(),
+            server: vec![],
+            client: vec![],
+            decode: vec![],
+            mask: vec![],
+            deflate: vec![],
+            memory: vec![],
+        }
+    }
+
+    pub(crate) fn markdown(&self) -> String {
+        let mut md = String::new();
+        self.header(&mut md);
+        if !self.server.is_empty() {
+            md.push_str("\n## Server role\n\n");
+            md.push_str(
+                "Each library's echo server (its own process) on 127.0.0.1, driven by the same \
+                 lean load generator: pre-encoded masked binary frames over plain TCP, each \
+                 connection keeping several messages in flight (depth below). CPU time is the \
+                 server process's.\n",
+            );
+            self.matrix(&mut md, &self.server);
+        }
+        if !self.client.is_empty() {
+            md.push_str("\n## Client role\n\n");
+            md.push_str(
+                "Each library's client (its own process) against the same lean raw-TCP echo \
+                 server, same matrix. CPU time is the client process's.\n",
+            );
+            self.matrix(&mut md, &self.client);
+        }
+        if !self.decode.is_empty() {
+            self.core_tables(&mut md);
+        }
+        if !self.memory.is_empty() {
+            self.memory_table(&mut md);
+        }
+        md
+    }
+
+    fn header(&self, md: &mut String) {
+        let p = &self.plan;
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| {
+                c.lines()
+                    .find_map(|l| l.strip_prefix("model name")?.split(':').nth(1))?
+                    .trim()
+                    .to_owned()
+                    .into()
+            })
+            .unwrap_or_else(|| "?".into());
+        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let mem = std::fs::read_to_string("/proc/meminfo")
+            .ok()
+            .and_then(|m| m.lines().next()?.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or("?".into(), |kb| format!("{:.0} GiB", kb as f64 / (1 << 20) as f64));
+        let _ = writeln!(md, "# wsstream benchmarks\n");
+        let _ = writeln!(
+            md,
+            "Generated by `cargo run -p wsstream-bench --release -- {}` on {}, commit `{}`.\n",
+            self.command,
+            utc_now(),
+            command_line("git", &["rev-parse", "--short", "HEAD"]),
+        );
+        let _ = writeln!(
+            md,
+            "- Machine: {cpu}, {cores} cores, {mem} RAM, Linux {}",
+            command_line("uname", &["-r"])
+        );
+        let _ = writeln!(
+            md,
+            "- Load average (1 min) at the start and end of the run: {} and {}: other work \
+             shared the machine (figures of one run are comparable with each other, runs \
+             being interleaved; CPU time per message is the steadier figure).",
+            self.load_start,
+            load_average()
+        );
+        let _ = writeln!(
+            md,
+            "- Compiler: {} (release profile: thin LTO, codegen-units 1)",
+            command_line("rustc", &["-V"])
+        );
+        let _ = writeln!(
+            md,
+            "- Libraries: wsstream {} (this tree), tokio-tungstenite {}, fastwebsockets {}, \
+             tokio-websockets {}, tungstenite {}; tokio {}, smol {}, async-std {}, hyper {}",
+            env!("CARGO_PKG_VERSION"),
+            locked_version("tokio-tungstenite"),
+            locked_version("fastwebsockets"),
+            locked_version("tokio-websockets"),
+            locked_version("tungstenite"),
+            locked_version("tokio"),
+            locked_version("smol"),
+            locked_version("async-std"),
+            locked_version("hyper"),
+        );
+        let runtime = if p.threads <= 1 {
+            "tokio's current-thread scheduler; smol and async-std with one executor thread"
+                .to_owned()
+        } else {
+            format!(
+                "tokio multi-thread with {} workers; smol and async-std with as many",
+                p.threads
+            )
+        };
+        let _ = writeln!(
+            md,
+            "- Every measured process: {runtime}. Peers run on tokio, as they require; ours on tokio, smol and async-std."
+        );
+        let _ = writeln!(
+            md,
+            "- Each figure is the median of {} interleaved runs (ours, peer, peer, ..., repeated) \
+             of {} ms measured after {} ms of warm-up (longer, up to 2 s and 1 s, when over \
+             60 MiB are in flight). Messages are binary; no compression on \
+             any side (our client offers permessage-deflate, the lean server declines it).",
+            p.reps,
+            p.window.as_millis(),
+            p.warmup.as_millis()
+        );
+        let _ = writeln!(
+            md,
+            "- Ratio: wsstream-tokio ÷ the best peer in the same run. For messages/s and MiB/s \
+             higher is better (target ≥ 1.0); for latency and CPU time lower is better (CPU \
+             target ≤ 0.8)."
+        );
+    }
+
+    fn matrix(&self, md: &mut String, rows: &[Row]) {
+        let libs = &self.plan.libs;
+        for metric in &METRICS {
+            let _ = writeln!(md, "\n### {}\n", metric.title);
+            let mut head = "| Size | Conns × depth |".to_owned();
+            let mut rule = "|---:|---:|".to_owned();
+            for lib in libs {
+                let _ = write!(head, " {} |", lib.name());
+                rule.push_str("---:|");
+            }
+            head.push_str(" ratio |");
+            rule.push_str("---:|");
+            let _ = writeln!(md, "{head}\n{rule}");
+            for row in rows {
+                let get = |lib: Lib| {
+                    row.figures
+                        .iter()
+                        .find(|(l, _)| *l == lib)
+                        .map_or(f64::NAN, |(_, s)| (metric.get)(s))
+                };
+                let _ = write!(
+                    md,
+                    "| {} | {} × {} |",
+                    size_label(row.size),
+                    row.conns,
+                    depth_for(row.size)
+                );
+                for &lib in libs {
+                    let _ = write!(md, " {} |", (metric.fmt)(get(lib)));
+                }
+                let peers =
+                    libs.iter().filter(|l| l.is_peer()).map(|&l| get(l)).filter(|v| !v.is_nan());
+                let best = if metric.higher_is_better {
+                    peers.fold(f64::NAN, f64::max)
+                } else {
+                    peers.fold(f64::NAN, f64::min)
+                };
+                let _ = writeln!(md, " {} |", fmt_ratio(get(Lib::WsTokio) / best));
+            }
+        }
+    }
+
+    fn core_tables(&self, md: &mut String) {
+        md.push_str("\n## Core: decode + unmask + UTF-8 validation\n\n");
+        md.push_str(
+            "A buffer of masked text frames (a fresh key per frame, multi-byte UTF-8), fed in \
+             128 KiB reads to an open server connection: ours `wsstream_core::Connection` \
+             (`receive` + `poll_event`), tungstenite's `WebSocket` over an in-memory stream \
+             (`read`). Payload MiB/s, single thread; target ratio ≥ 2.\n\n",
+        );
+        md.push_str(
+            "| Message size | wsstream-core | tungstenite | ratio |\n|---:|---:|---:|---:|\n",
+        );
+        for r in &self.decode {
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {:.0} | {:.2} |",
+                size_label(r.size),
+                r.ours_mib_s,
+                r.tungstenite_mib_s,
+                r.ours_mib_s / r.tungstenite_mib_s
+            );
+        }
+        md.push_str("\n### Masking against memcpy\n\n");
+        md.push_str(
+            "`wsstream_core::mask::apply_mask` in place against `copy_from_slice` of the same \
+             length, GiB/s; target: masking within 10% of memcpy (ratio ≥ 0.9).\n\n",
+        );
+        md.push_str("| Buffer | apply_mask | memcpy | ratio |\n|---:|---:|---:|---:|\n");
+        for r in &self.mask {
+            let _ = writeln!(
+                md,
+                "| {} | {:.1} | {:.1} | {:.2} |",
+                size_label(r.size),
+                r.mask_gib_s,
+                r.memcpy_gib_s,
+                r.mask_gib_s / r.memcpy_gib_s
+            );
+        }
+        md.push_str("\n### permessage-deflate (issue 5)\n\n");
+        md.push_str(
+            "A compressible JSON text message from a client `Connection` to a server \
+             `Connection` in memory (encode, mask, compress; decode, unmask, inflate, UTF-8), \
+             with and without permessage-deflate (default parameters, context takeover). Ours \
+             only: the peers do not compress.\n\n",
+        );
+        md.push_str("| Message size | deflate | messages/s | wire bytes per message |\n|---:|:---:|---:|---:|\n");
+        for r in &self.deflate {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.0} |",
+                size_label(r.size),
+                if r.deflate { "on" } else { "off" },
+                fmt_count(r.msgs_per_s),
+                r.wire_bytes_per_msg
+            );
+        }
+    }
+
+    fn memory_table(&self, md: &mut String) {
+        let _ = writeln!(
+            md,
+            "\n## Memory per idle connection\n\n{} idle open connections held on loopback by the \
+             lean client; the server process's resident memory (VmRSS) after, minus before, \
+             divided by the count. Target: no higher than the lowest peer's.\n",
+            self.plan.idle_conns
+        );
+        md.push_str("| Library | bytes per connection |\n|---|---:|\n");
+        for (lib, bytes) in &self.memory {
+            let _ = writeln!(md, "| {} | {:.0} |", lib.name(), bytes);
+        }
+        let best = self
+            .memory
+            .iter()
+            .filter(|(l, _)| l.is_peer())
+            .map(|(_, b)| *b)
+            .fold(f64::NAN, f64::min);
+        if let Some((_, ours)) = self.memory.iter().find(|(l, _)| *l == Lib::WsTokio) {
+            let _ =
+                writeln!(md, "\nRatio wsstream-tokio ÷ lowest peer: {}", fmt_ratio(ours / best));
+        }
+    }
+}
