@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use crate::config::ClientConfig;
 use crate::error::HandshakeError;
 use crate::handshake::{
-    Header, accept_key, check_partial, encode_key, find_header_end, has_token, http_error, list,
-    own_headers, single,
+    Header, accept_key, encode_key, has_token, header_section, http_error, list, own_headers,
+    single,
 };
 
 /// What the client remembers of its request to check the response.
@@ -101,21 +101,18 @@ impl ClientHandshake {
         &mut self,
         buf: &[u8],
     ) -> Result<Option<(Response, usize)>, HandshakeError> {
-        let Some(end) = find_header_end(buf, self.scanned) else {
-            let fresh = buf.len() > self.scanned;
-            self.scanned = buf.len();
-            check_partial(buf, self.max_header_bytes)?;
-            if fresh {
-                // Fail at once on bytes that cannot start a response (a TLS alert from a wss
-                // server, say) rather than wait for a blank line that never comes.
-                let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
-                httparse::Response::new(&mut storage)
-                    .parse(buf)
-                    .map_err(|e| http_error(e, self.max_headers))?;
-            }
+        let max_headers = self.max_headers;
+        let prefix = |bytes: &[u8]| {
+            let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
+            httparse::Response::new(&mut storage)
+                .parse(bytes)
+                .map(drop)
+                .map_err(|e| http_error(e, max_headers))
+        };
+        let Some(end) = header_section(buf, &mut self.scanned, self.max_header_bytes, prefix)?
+        else {
             return Ok(None);
         };
-        check_partial(&buf[..end], self.max_header_bytes)?;
         let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
         let mut res = httparse::Response::new(&mut storage);
         let used = match res.parse(&buf[..end]).map_err(|e| http_error(e, self.max_headers))? {
@@ -301,8 +298,12 @@ mod tests {
         config.config.max_header_bytes = 100;
         config.config.max_headers = 2;
         let (mut hs, _) = handshake(&config);
-        let long = vec![b'a'; 200];
+        let mut long = b"HTTP/1.1 101 Switching Protocols\r\nX-Long: ".to_vec();
+        long.resize(200, b'a');
         assert_eq!(hs.parse_response(&long), Err(HandshakeError::HeadersTooLarge { limit: 100 }));
+        // Garbage fails as what it is, before the size counts.
+        let (mut hs, _) = handshake(&config);
+        assert!(matches!(hs.parse_response(&[b'a'; 200]), Err(HandshakeError::Http(_))));
         let (mut hs, _) = handshake(&config);
         assert_eq!(
             hs.parse_response(b"HTTP/1.1 101 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n"),

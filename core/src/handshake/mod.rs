@@ -59,12 +59,33 @@ pub(crate) fn find_header_end(buf: &[u8], from: usize) -> Option<usize> {
     })
 }
 
-/// Checks the limits on an incomplete header section.
-pub(crate) fn check_partial(buf: &[u8], max_bytes: usize) -> Result<(), HandshakeError> {
-    if buf.len() > max_bytes {
-        return Err(HandshakeError::HeadersTooLarge { limit: max_bytes });
+/// Finds the complete header section at the start of `buf`: `Ok(Some(end))` once it is all
+/// there within `max_bytes`, `Ok(None)` while it may still come.
+///
+/// Bytes that cannot be HTTP fail at once (a TLS ClientHello sent to a plain server, say), not
+/// when a blank line that never comes would arrive: `parse_prefix` runs httparse on what came.
+/// Only the first `max_bytes` are ever looked at, so the answer is the same however the input
+/// was split: the first error in byte order, else the size limit.
+pub(crate) fn header_section(
+    buf: &[u8],
+    scanned: &mut usize,
+    max_bytes: usize,
+    parse_prefix: impl FnOnce(&[u8]) -> Result<(), HandshakeError>,
+) -> Result<Option<usize>, HandshakeError> {
+    let fresh = buf.len() > *scanned;
+    let end = find_header_end(buf, *scanned);
+    *scanned = buf.len();
+    match end {
+        Some(end) if end <= max_bytes => Ok(Some(end)),
+        _ if !fresh => Ok(None),
+        _ => {
+            parse_prefix(&buf[..buf.len().min(max_bytes)])?;
+            if buf.len() > max_bytes {
+                return Err(HandshakeError::HeadersTooLarge { limit: max_bytes });
+            }
+            Ok(None)
+        }
     }
-    Ok(())
 }
 
 /// Maps httparse's error, naming the header count limit.

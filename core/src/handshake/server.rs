@@ -8,8 +8,7 @@ use base64::Engine;
 use crate::config::Config;
 use crate::error::HandshakeError;
 use crate::handshake::{
-    Header, accept_key, check_partial, find_header_end, has_token, http_error, list, own_headers,
-    single, values,
+    Header, accept_key, has_token, header_section, http_error, list, own_headers, single, values,
 };
 
 /// A checked opening handshake request.
@@ -82,21 +81,18 @@ impl RequestParser {
     /// What is wrong with the request; [`HandshakeError::http_status`] gives the status to
     /// refuse it with ([`reject_response`]).
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<(Request, usize)>, HandshakeError> {
-        let Some(end) = find_header_end(buf, self.scanned) else {
-            let fresh = buf.len() > self.scanned;
-            self.scanned = buf.len();
-            check_partial(buf, self.max_header_bytes)?;
-            if fresh {
-                // Fail at once on bytes that cannot start a request (a TLS ClientHello sent to
-                // a plain server, say) rather than wait for a blank line that never comes.
-                let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
-                httparse::Request::new(&mut storage)
-                    .parse(buf)
-                    .map_err(|e| http_error(e, self.max_headers))?;
-            }
+        let max_headers = self.max_headers;
+        let prefix = |bytes: &[u8]| {
+            let mut storage = vec![httparse::EMPTY_HEADER; max_headers];
+            httparse::Request::new(&mut storage)
+                .parse(bytes)
+                .map(drop)
+                .map_err(|e| http_error(e, max_headers))
+        };
+        let Some(end) = header_section(buf, &mut self.scanned, self.max_header_bytes, prefix)?
+        else {
             return Ok(None);
         };
-        check_partial(&buf[..end], self.max_header_bytes)?;
         let mut storage = vec![httparse::EMPTY_HEADER; self.max_headers];
         let mut req = httparse::Request::new(&mut storage);
         let used = match req.parse(&buf[..end]).map_err(|e| http_error(e, self.max_headers))? {
