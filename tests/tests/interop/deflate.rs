@@ -10,7 +10,8 @@
 use bytes::Bytes;
 
 use super::peer::{Behaviour, Counts, Peer, Program, SHORT, Server, message, options, relay, run};
-use super::python::{connect, python_client};
+use super::python::PYTHON;
+use super::scenarios::connect;
 use crate::ws::{
     self, CloseInfo, DeflateConfig, Message, Opened, core::deflate::ClientMaxWindowBits,
 };
@@ -112,7 +113,7 @@ fn server_case(client: &str, server: ws::Options, agreed: &'static str, context:
         let ours =
             Server::start(server, |_| None, Behaviour::Echo, None, Some(counts.clone())).await;
         let url = format!("ws://127.0.0.1:{}/", relay(ours.port, &counts));
-        let mut peer = python_client(&url, &["--deflate", &client, "echo:t1048576,r2000,r2000,u"]);
+        let mut peer = PYTHON.client(&url, &["--deflate", &client, "echo:t1048576,r2000,r2000,u"]);
         assert_eq!(peer.line("OPEN").await, format!("- {agreed}"));
         assert_eq!(peer.line("CLOSED").await, "1000 -");
         peer.success().await;

@@ -2,8 +2,9 @@
 //! into `.peers/` and run as child processes from the scripts in `tests/peers/`. Mounted once per
 //! runtime, as `semantics` (the whole set takes about 13 s per runtime).
 //!
-//! - `python`, `node`: our client against the peer's server and the peer's client against our
-//!   server: text and binary of 0 B to 16 MiB, subprotocols, close codes and reasons both ways.
+//! - `scenarios`, run by `python` and `node`: our client against the peer's server and the
+//!   peer's client against our server: text and binary of 0 B to 16 MiB, subprotocols, close
+//!   codes and reasons both ways.
 //! - `tls`: wss both ways with Python, on an rcgen certificate, trusted and not.
 //! - `deflate`: permessage-deflate with Python in both roles, context takeover and windows.
 //!
@@ -14,4 +15,5 @@ mod deflate;
 mod node;
 mod peer;
 mod python;
+mod scenarios;
 mod tls;

@@ -2,7 +2,8 @@
 //! through a custom root store, and refused when it is not trusted.
 
 use super::peer::{Behaviour, Cert, Peer, Program, SHORT, Server, echo, options, run};
-use super::python::{connect, python_client};
+use super::python::PYTHON;
+use super::scenarios::connect;
 use crate::ws::{CloseInfo, ErrorKind, Opened, WebSocketStream};
 
 /// Starts `py_server.py` over TLS with `cert`; gives it and its URL.
@@ -46,7 +47,7 @@ fn a_python_client_over_wss_to_our_server() {
         let server = Server::start(options(), |_| None, Behaviour::Echo, Some(&cert), None).await;
         let url = format!("wss://localhost:{}/", server.port);
         let mut peer =
-            python_client(&url, &["--cafile", &cert.cert_pem(), "echo:t0,b1,t65535,b65536,u"]);
+            PYTHON.client(&url, &["--cafile", &cert.cert_pem(), "echo:t0,b1,t65535,b65536,u"]);
         assert_eq!(peer.line("OPEN").await, "- -");
         assert_eq!(peer.line("CLOSED").await, "1000 -");
         peer.success().await;
@@ -64,7 +65,7 @@ fn a_python_client_refuses_our_untrusted_certificate() {
         let server = Server::start(options(), |_| None, Behaviour::Echo, Some(&cert), None).await;
         let url = format!("wss://localhost:{}/", server.port);
         // Without --cafile it trusts the system's roots only.
-        let mut peer = python_client(&url, &["wait"]);
+        let mut peer = PYTHON.client(&url, &["wait"]);
         let error = peer.line("ERROR").await;
         assert!(error.contains("CERTIFICATE_VERIFY_FAILED"), "{error}");
         assert!(!peer.exit().await.success());
