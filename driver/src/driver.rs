@@ -46,6 +46,9 @@ const MAX_WRITE_SLICES: usize = 64;
 const LAST_LOOK_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
 /// Loop turns before yielding to the runtime, so that a busy connection does not starve others.
 const TURNS_PER_POLL: usize = 64;
+/// Output held back while a waiting reader takes a message of a burst, so that the replies to
+/// the burst leave in one write; past this much, it is written at once.
+const COALESCE_BYTES: usize = 64 << 10;
 
 /// What the driver keeps of [`Options`].
 pub(crate) struct Settings {
@@ -85,6 +88,8 @@ pub(crate) struct Driver<R: Runtime, T> {
     room: bool,
     /// Whether the reply to the peer's Close waits for the reader to drain.
     reply_pending: bool,
+    /// This turn handed a message to a reader that was waiting for it.
+    handed_to_waiting_reader: bool,
     needs_flush: bool,
     shut_down: bool,
     eof: bool,
@@ -121,6 +126,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             timer_deadline: None,
             room: true,
             reply_pending: false,
+            handed_to_waiting_reader: false,
             needs_flush: false,
             shut_down: false,
             eof: false,
@@ -213,6 +219,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                         s.inbox.push_back(message);
                         self.room = false;
                         s.driver_waits_reader = true;
+                        self.handed_to_waiting_reader = !s.read_wakers.is_empty();
                         s.read_wakers.wake_all();
                     }
                 }
@@ -293,6 +300,19 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         self.reply_pending = false;
         // The first failure is the one reported: an unclean close stays one after a timeout.
         self.error.get_or_insert(e);
+    }
+
+    /// Whether to let the reader run before writing: it was waiting, was just handed a message,
+    /// and more input is buffered, so its reply will likely join those of the messages after
+    /// it in one write (as a server that answers a pipelined burst). Bounded: the driver yields
+    /// once, and writes on its next turn unless the reader has taken the message and another
+    /// was handed out; and never past [`COALESCE_BYTES`] of output.
+    fn coalesce(&mut self) -> bool {
+        let handed = std::mem::take(&mut self.handed_to_waiting_reader);
+        handed
+            && self.conn.state() == State::Open
+            && self.conn.buffered_input() > 0
+            && self.conn.pending_transmit() < COALESCE_BYTES
     }
 
     /// Writes what the core queued; returns whether bytes moved.
@@ -558,6 +578,11 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Future for Driver<R, 
                 return Poll::Ready(());
             }
             progress |= this.drain_events();
+            if this.coalesce() {
+                // Back once the runtime has run the reader (woken before us).
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             match this.write(cx) {
                 Ok(p) => progress |= p,
                 Err(e) => this.io_failed(e),

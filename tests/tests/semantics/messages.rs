@@ -118,3 +118,36 @@ fn keepalive_pings_and_times_out() {
         assert_eq!((e.code(), e.kind()), (Some(1006), ErrorKind::Timeout));
     });
 }
+
+#[test]
+fn a_reply_leaves_at_once_while_the_reader_holds_back_a_burst() {
+    // The driver holds output back while a waiting reader takes a message of a burst, so that
+    // the replies leave together; a reader that stops reading must not hold back the reply it
+    // wrote.
+    run(async {
+        let (tx, rx) = super::util::oneshot::channel();
+        let url = raw_once(|mut tcp| async move {
+            use futures_util::io::AsyncWriteExt;
+            raw_handshake(&mut tcp, "").await;
+            let mut burst = Vec::new();
+            for text in ["one", "two", "three"] {
+                burst.extend(super::util::frame(0x1, text.as_bytes()));
+            }
+            tcp.write_all(&burst).await.unwrap();
+            let started = std::time::Instant::now();
+            let reply = read_frame(&mut tcp).await;
+            tx.send((reply, started.elapsed()));
+            crate::rt::sleep(Duration::from_secs(3)).await;
+        })
+        .await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        let Opened { mut readable, mut writable, .. } = wss.opened().await.unwrap();
+        assert_eq!(readable.read().await.unwrap().unwrap(), Message::text("one"));
+        writable.send("reply").await.unwrap();
+        // The reader holds back: "two" and "three" stay unread.
+        let (reply, after) = rx.recv().await;
+        assert_eq!(reply, Some((0x1, b"reply".to_vec())));
+        assert!(after < Duration::from_secs(1), "the reply took {after:?}");
+        assert_eq!(readable.read().await.unwrap().unwrap(), Message::text("two"));
+    });
+}
