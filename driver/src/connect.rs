@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures_rustls::TlsConnector;
 use futures_rustls::rustls::pki_types::ServerName;
-use wsstream_core::{ClientConfig, Connection};
+use wsstream_core::ClientConfig;
 
 use crate::abort::AbortSignal;
 use crate::driver::{Driver, Settings};
@@ -74,7 +74,6 @@ pub(crate) async fn run_client<R: Runtime>(
     runtime: R,
     shared: SharedRef,
     target: Target,
-    config: ClientConfig,
     options: Options,
 ) {
     let deadline = options.connect_timeout.map(|t| runtime.now() + t);
@@ -85,17 +84,8 @@ pub(crate) async fn run_client<R: Runtime>(
             return;
         }
     };
-    let conn = match Connection::client(config) {
-        Ok(conn) => conn,
-        Err(e) => {
-            // Checked by the constructor; kept as an error rather than a panic.
-            let e = WebSocketError::abnormal(ErrorKind::Syntax, e.to_string(), None);
-            shared.lock().set_closed(Err(e));
-            return;
-        }
-    };
     let settings = Settings::new(&options, deadline);
-    Driver::new(runtime, shared, conn, transport, settings).await;
+    Driver::new(runtime, shared, transport, settings).await;
 }
 
 /// DNS, TCP and TLS, abandoned on cancellation or at the deadline.

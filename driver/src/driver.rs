@@ -20,14 +20,14 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures_io::{AsyncRead, AsyncWrite};
-use wsstream_core::{CloseCode, CloseFrame, Connection, Error as CoreError, Event, State};
+use wsstream_core::{CloseCode, CloseFrame, Error as CoreError, Event, State};
 
 use crate::abort::AbortSignal;
 use crate::connect::opening_cancelled;
 use crate::error::{ErrorKind, WebSocketError};
 use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
-use crate::shared::{CloseInfo, OpenInfo, SharedRef};
+use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
 
 /// The read buffer's size: large messages arrive in few reads (it is per thread, not per
 /// connection).
@@ -75,11 +75,15 @@ impl Settings {
     }
 }
 
-/// One connection's driver.
+/// One connection's driver: the shared state (with the core connection) and the rest.
 pub(crate) struct Driver<R: Runtime, T> {
-    runtime: R,
     shared: SharedRef,
-    conn: Connection,
+    inner: Inner<R, T>,
+}
+
+/// What only the driver task touches; each turn borrows the locked shared state beside it.
+struct Inner<R: Runtime, T> {
+    runtime: R,
     io: T,
     settings: Settings,
     timer: Option<Pin<Box<dyn Timer>>>,
@@ -105,21 +109,22 @@ pub(crate) struct Driver<R: Runtime, T> {
     /// The close deadline passed once: one more turn of reading before the timeout counts.
     last_look: bool,
     done: bool,
+    /// Pings and pongs for `on_control`, called once the lock is released.
+    controls: Vec<Control>,
 }
 
 impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
-    pub(crate) fn new(
-        runtime: R,
-        shared: SharedRef,
-        conn: Connection,
-        io: T,
-        settings: Settings,
-    ) -> Self {
+    pub(crate) fn new(runtime: R, shared: SharedRef, io: T, settings: Settings) -> Self {
+        let inner = Inner::new(runtime, io, settings);
+        Self { shared, inner }
+    }
+}
+
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
+    fn new(runtime: R, io: T, settings: Settings) -> Self {
         let now = runtime.now();
         Self {
             runtime,
-            shared,
-            conn,
             io,
             settings,
             timer: None,
@@ -139,17 +144,17 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             error: None,
             last_look: false,
             done: false,
+            controls: Vec::new(),
         }
     }
 
     /// Takes the handles' commands; returns whether anything changed.
-    fn exchange(&mut self, cx: &Context<'_>) -> bool {
+    fn exchange(&mut self, s: &mut Shared, cx: &Context<'_>) -> bool {
         let mut progress = false;
-        let mut s = self.shared.lock();
-        let connecting = self.conn.state() == State::Connecting;
+        let connecting = s.conn.state() == State::Connecting;
         if connecting {
             // Aborts, closes and dropped handles while opening abandon the connection.
-            if let Some(e) = opening_cancelled(&mut s, self.settings.signal.as_ref(), cx) {
+            if let Some(e) = opening_cancelled(s, self.settings.signal.as_ref(), cx) {
                 s.set_closed(Err(e));
                 self.done = true;
                 return true;
@@ -164,25 +169,25 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         while let Some(message) = s.outbox.pop_front() {
             // A refusal means the connection is closing; the writer learns it from the shared
             // write error, which is set whenever the core stops accepting messages.
-            let _ = self.conn.send(message);
+            let _ = s.conn.send(message);
             progress = true;
         }
         s.outbox_bytes = 0;
-        let pending = self.conn.pending_transmit();
+        let pending = s.conn.pending_transmit();
         s.in_flight = pending;
         self.unsent_published = pending;
         for payload in s.pings.drain(..) {
-            let _ = self.conn.ping(&payload);
+            let _ = s.conn.ping(&payload);
             progress = true;
         }
         if let Some(request) = s.close_request.take() {
             // The request was checked by the handle, so the core accepts it.
-            let _ = self.conn.close(request.code, &request.reason);
+            let _ = s.conn.close(request.code, &request.reason);
             self.reply_pending = false;
             progress = true;
         } else if s.handles == 0 && !connecting && !s.close_called {
             s.close_called = true;
-            let _ = self.conn.close(None, "");
+            let _ = s.conn.close(None, "");
             self.reply_pending = false;
             progress = true;
         }
@@ -197,7 +202,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             // send a Close frame, the endpoint MUST send a Close frame in response." We answer
             // once the reader has taken the messages that came before it (SEMANTICS.md).
             self.reply_pending = false;
-            self.conn.reply_close();
+            s.conn.reply_close();
             progress = true;
         }
         s.driver_waits_reader = !self.room || self.reply_pending;
@@ -205,16 +210,15 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
     }
 
     /// Decodes events while the reader has room; returns whether any came.
-    fn drain_events(&mut self) -> bool {
+    fn drain_events(&mut self, s: &mut Shared) -> bool {
         let mut progress = false;
         // After EOF nothing more will be read: decode what is left (at most the receive budget)
         // so that a lost connection is noticed even while the reader is behind.
         while self.room || self.eof {
-            let Some(event) = self.conn.poll_event() else { break };
+            let Some(event) = s.conn.poll_event() else { break };
             progress = true;
             match event {
                 Event::Message(message) => {
-                    let mut s = self.shared.lock();
                     if !(s.readers_gone || s.handles == 0) {
                         s.inbox.push_back(message);
                         self.room = false;
@@ -230,10 +234,10 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                         protocol: protocol.unwrap_or_default(),
                         extensions: extensions.unwrap_or_default(),
                     };
-                    self.shared.lock().set_opened(Ok(info));
+                    s.set_opened(Ok(info));
                 }
-                Event::CloseReceived(frame) => self.on_close_received(frame),
-                Event::Failed(e) => self.on_failed(&e),
+                Event::CloseReceived(frame) => self.on_close_received(s, frame),
+                Event::Failed(e) => self.on_failed(s, &e),
                 // Server requests are answered before the driver starts.
                 _ => {}
             }
@@ -241,18 +245,28 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         progress
     }
 
+    /// Keeps a ping or pong for `on_control` (called by [`Self::call_back`]).
     fn control(&mut self, control: Control) {
-        if let Some(callback) = &self.settings.on_control {
-            callback(control);
+        if self.settings.on_control.is_some() {
+            self.controls.push(control);
         }
     }
 
-    fn on_close_received(&mut self, frame: CloseFrame) {
-        let mut s = self.shared.lock();
-        if self.conn.close_sent().is_none() {
+    /// Calls `on_control` with the pings and pongs of the last turn; the lock is not held, so
+    /// that the callback may use the connection's handles.
+    fn call_back(&mut self) {
+        if let Some(callback) = &self.settings.on_control {
+            for control in self.controls.drain(..) {
+                callback(control);
+            }
+        }
+    }
+
+    fn on_close_received(&mut self, s: &mut Shared, frame: CloseFrame) {
+        if s.conn.close_sent().is_none() {
             // A write that has not completed (it did not fit in the send budget) makes the close
             // unclean. Completed writes still waiting in the buffer leave before our reply.
-            if s.outbox_bytes + self.conn.pending_transmit() > s.send_budget {
+            if s.outbox_bytes + s.conn.pending_transmit() > s.send_budget {
                 let e = WebSocketError::build(
                     ErrorKind::Closed,
                     Some(frame.code.as_u16()),
@@ -275,28 +289,25 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         s.close_called = true;
         s.read_end = crate::shared::ReadEnd::Ended;
         s.read_wakers.wake_all();
-        drop(s);
         self.peer_close.get_or_insert(frame);
     }
 
-    fn on_failed(&mut self, e: &CoreError) {
+    fn on_failed(&mut self, s: &mut Shared, e: &CoreError) {
         let (kind, message) = match e {
             CoreError::Handshake(_) => (ErrorKind::Handshake, "the opening handshake failed"),
             CoreError::Protocol(_) => (ErrorKind::Protocol, "the peer broke the protocol"),
             _ => (ErrorKind::Io, "the connection closed without a closing handshake"),
         };
-        self.fail(WebSocketError::abnormal(kind, message, Some(Box::new(e.clone()))));
+        self.fail(s, WebSocketError::abnormal(kind, message, Some(Box::new(e.clone()))));
     }
 
     /// Errors the streams with `e` at once; `closed` reports it when the driver ends.
-    fn fail(&mut self, e: WebSocketError) {
+    fn fail(&mut self, s: &mut Shared, e: WebSocketError) {
         let e = self.error.clone().unwrap_or(e);
-        let mut s = self.shared.lock();
         s.set_errored(&e);
         if s.opened.is_none() {
             s.set_opened(Err(e.clone()));
         }
-        drop(s);
         self.reply_pending = false;
         // The first failure is the one reported: an unclean close stays one after a timeout.
         self.error.get_or_insert(e);
@@ -307,24 +318,24 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
     /// it in one write (as a server that answers a pipelined burst). Bounded: the driver yields
     /// once, and writes on its next turn unless the reader has taken the message and another
     /// was handed out; and never past [`COALESCE_BYTES`] of output.
-    fn coalesce(&mut self) -> bool {
+    fn coalesce(&mut self, s: &Shared) -> bool {
         let handed = std::mem::take(&mut self.handed_to_waiting_reader);
         handed
-            && self.conn.state() == State::Open
-            && self.conn.buffered_input() > 0
-            && self.conn.pending_transmit() < COALESCE_BYTES
+            && s.conn.state() == State::Open
+            && s.conn.buffered_input() > 0
+            && s.conn.pending_transmit() < COALESCE_BYTES
     }
 
     /// Writes what the core queued; returns whether bytes moved.
-    fn write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+    fn write(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> io::Result<bool> {
         let mut progress = false;
-        while self.conn.pending_transmit() > 0 {
+        while s.conn.pending_transmit() > 0 {
             let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
-            let n = self.conn.chunks_vectored(&mut slices);
+            let n = s.conn.chunks_vectored(&mut slices);
             match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(written)) => {
-                    self.conn.advance(written);
+                    s.conn.advance(written);
                     self.needs_flush = true;
                     progress = true;
                 }
@@ -338,9 +349,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                 self.needs_flush = false;
             }
         }
-        if self.conn.pending_transmit() == 0
+        if s.conn.pending_transmit() == 0
             && !self.needs_flush
-            && self.conn.wants_shutdown()
+            && s.conn.wants_shutdown()
             && !self.shut_down
         {
             // TCP FIN (and TLS close_notify). A failure here changes nothing: we are done.
@@ -350,19 +361,18 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             }
         }
         if progress {
-            self.publish_unsent();
+            self.publish_unsent(s);
         }
         Ok(progress)
     }
 
     /// Tells the writers how much is left to send, waking them when their write completes.
-    fn publish_unsent(&mut self) {
-        let pending = self.conn.pending_transmit();
+    fn publish_unsent(&mut self, s: &mut Shared) {
+        let pending = s.conn.pending_transmit();
         if pending == self.unsent_published {
             return;
         }
         self.unsent_published = pending;
-        let mut s = self.shared.lock();
         s.in_flight = pending;
         if !s.write_wakers.is_empty() && s.unsent() <= s.send_budget {
             s.write_wakers.wake_all();
@@ -370,21 +380,21 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
     }
 
     /// Reads while the budget allows; returns whether input came.
-    fn read(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
-        if self.eof || !self.conn.wants_read() {
+    fn read(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> io::Result<bool> {
+        if self.eof || !s.conn.wants_read() {
             return Ok(false);
         }
         // Backpressure: a reader that is behind gets at most the receive budget read ahead.
-        if !self.room && self.conn.buffered_input() >= self.settings.receive_budget {
+        if !self.room && s.conn.buffered_input() >= self.settings.receive_budget {
             return Ok(false);
         }
         // Reading ahead of a reader that is behind stops at the budget.
         let limit = if self.room {
             READ_BUFFER_BYTES
         } else {
-            self.settings.receive_budget - self.conn.buffered_input()
+            self.settings.receive_budget - s.conn.buffered_input()
         };
-        let (io, conn) = (&mut self.io, &mut self.conn);
+        let (io, conn) = (&mut self.io, &mut s.conn);
         let mut read_into = |buf: &mut [u8]| {
             let len = limit.min(buf.len());
             let buf = &mut buf[..len];
@@ -403,7 +413,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;
-                self.conn.receive_eof();
+                s.conn.receive_eof();
                 Ok(true)
             }
             Poll::Ready(Ok(_)) => {
@@ -420,17 +430,17 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
 
     /// Checks the deadlines and whether the connection is over; returns whether to loop again
     /// (`Some(true)`), sleep (`Some(false)`), or stop (`None`).
-    fn deadlines(&mut self, cx: &mut Context<'_>) -> Option<bool> {
+    fn deadlines(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> Option<bool> {
         if self.done {
             return None;
         }
-        let state = self.conn.state();
-        if state == State::Closed && self.conn.pending_transmit() == 0 {
-            let waiting_for_server = self.error.is_none() && self.conn.close_expected();
-            if !waiting_for_server && (self.shut_down || !self.conn.wants_shutdown()) {
+        let state = s.conn.state();
+        if state == State::Closed && s.conn.pending_transmit() == 0 {
+            let waiting_for_server = self.error.is_none() && s.conn.close_expected();
+            if !waiting_for_server && (self.shut_down || !s.conn.wants_shutdown()) {
                 return None;
             }
-            if self.eof && !self.conn.wants_shutdown() {
+            if self.eof && !s.conn.wants_shutdown() {
                 return None;
             }
         }
@@ -441,15 +451,15 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
             if let Some(d) = self.settings.connect_deadline {
                 if now >= d {
                     let e = WebSocketError::abnormal(ErrorKind::Timeout, "connect timed out", None);
-                    self.fail(e);
+                    self.fail(s, e);
                     return None;
                 }
                 consider(d);
             }
         }
         // Bounded too: a Close reply that cannot leave because the peer stopped reading.
-        let close_pending = state != State::Closed || self.conn.pending_transmit() > 0;
-        if self.conn.close_sent().is_some() && close_pending {
+        let close_pending = state != State::Closed || s.conn.pending_transmit() > 0;
+        if s.conn.close_sent().is_some() && close_pending {
             let d = *self.close_deadline.get_or_insert(now + self.settings.close_timeout);
             if now >= d && !self.last_look {
                 // The task may have run late (a slow callback, a busy executor): the reply can
@@ -465,13 +475,13 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
                     "no reply to our Close within the close timeout",
                     None,
                 );
-                self.fail(e);
+                self.fail(s, e);
                 return None;
             } else {
                 consider(d);
             }
         }
-        if self.error.is_none() && self.conn.close_expected() {
+        if self.error.is_none() && s.conn.close_expected() {
             let d = *self.tcp_close_deadline.get_or_insert(now + self.settings.server_close_wait);
             if now >= d {
                 // The server kept TCP open after the closing handshake: close it ourselves.
@@ -482,19 +492,19 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         if let (Some(k), State::Open) = (self.settings.keepalive, state) {
             match self.ping_sent {
                 None if now >= self.last_input + k.interval => {
-                    let _ = self.conn.ping(b"");
+                    let _ = s.conn.ping(b"");
                     self.ping_sent = Some(now);
                     return Some(true);
                 }
                 None => consider(self.last_input + k.interval),
                 Some(sent) if now >= sent + k.timeout => {
-                    self.conn.fail(CloseCode::GOING_AWAY, "keepalive timeout");
+                    s.conn.fail(CloseCode::GOING_AWAY, "keepalive timeout");
                     let e = WebSocketError::abnormal(
                         ErrorKind::Timeout,
                         "no input within the keepalive timeout",
                         None,
                     );
-                    self.fail(e);
+                    self.fail(s, e);
                     return Some(true);
                 }
                 Some(sent) => consider(sent + k.timeout),
@@ -515,12 +525,11 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
     }
 
     /// Resolves `closed` and wakes everyone: the connection is over.
-    fn finish(&mut self) {
-        let mut s = self.shared.lock();
+    fn finish(&mut self, s: &mut Shared) {
         if s.closed.is_some() {
             return;
         }
-        let result = match (&self.error, self.conn.error()) {
+        let result = match (&self.error, s.conn.error()) {
             (Some(e), _) => Err(e.clone()),
             (None, Some(e)) => {
                 let e = WebSocketError::abnormal(ErrorKind::Io, e.to_string(), None);
@@ -548,19 +557,16 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
         s.set_closed(result);
     }
 
-    fn io_failed(&mut self, e: io::Error) {
-        let kind = if self.conn.state() == State::Connecting {
-            ErrorKind::Handshake
-        } else {
-            ErrorKind::Io
-        };
+    fn io_failed(&mut self, s: &mut Shared, e: io::Error) {
+        let kind =
+            if s.conn.state() == State::Connecting { ErrorKind::Handshake } else { ErrorKind::Io };
         let message = if kind == ErrorKind::Handshake {
             "the connection failed during the opening handshake"
         } else {
             "the connection failed"
         };
         if self.error.is_none() {
-            self.fail(WebSocketError::abnormal(kind, message, Some(Box::new(e))));
+            self.fail(s, WebSocketError::abnormal(kind, message, Some(Box::new(e))));
         }
         self.done = true;
     }
@@ -570,41 +576,66 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Future for Driver<R, 
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        let Self { shared, inner } = self.get_mut();
         for _ in 0..TURNS_PER_POLL {
-            let mut progress = this.exchange(cx);
-            if this.done {
-                this.finish();
-                return Poll::Ready(());
-            }
-            progress |= this.drain_events();
-            if this.coalesce() {
-                // Back once the runtime has run the reader (woken before us).
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            match this.write(cx) {
-                Ok(p) => progress |= p,
-                Err(e) => this.io_failed(e),
-            }
-            if !this.done {
-                match this.read(cx) {
-                    Ok(p) => progress |= p,
-                    Err(e) => this.io_failed(e),
-                }
-            }
-            match this.deadlines(cx) {
-                None => {
-                    this.finish();
-                    return Poll::Ready(());
-                }
-                Some(fired) => progress |= fired,
-            }
-            if !progress {
-                return Poll::Pending;
+            let mut s = shared.lock();
+            let turn = inner.turn(&mut s, cx);
+            drop(s);
+            inner.call_back();
+            match turn {
+                Turn::Again => {}
+                Turn::Sleep => return Poll::Pending,
+                Turn::Done => return Poll::Ready(()),
             }
         }
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// What a turn of the driver's loop leads to.
+enum Turn {
+    /// Something moved: go round again.
+    Again,
+    /// Nothing can move until a waker fires.
+    Sleep,
+    /// The connection is over.
+    Done,
+}
+
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
+    /// One turn: commands, events, writes, reads and deadlines, under the lock.
+    fn turn(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> Turn {
+        let mut progress = self.exchange(s, cx);
+        if self.done {
+            self.finish(s);
+            return Turn::Done;
+        }
+        progress |= self.drain_events(s);
+        if self.coalesce(s) {
+            // Back once the runtime has run the reader (woken before us).
+            cx.waker().wake_by_ref();
+            return Turn::Sleep;
+        }
+        match self.write(s, cx) {
+            Ok(p) => progress |= p,
+            Err(e) => self.io_failed(s, e),
+        }
+        if !self.done {
+            match self.read(s, cx) {
+                Ok(p) => progress |= p,
+                Err(e) => self.io_failed(s, e),
+            }
+        }
+        match self.deadlines(s, cx) {
+            None => {
+                self.finish(s);
+                Turn::Done
+            }
+            Some(fired) => {
+                progress |= fired;
+                if progress { Turn::Again } else { Turn::Sleep }
+            }
+        }
     }
 }

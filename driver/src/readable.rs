@@ -60,6 +60,20 @@ impl Stream for Readable {
         }
         match &s.read_end {
             ReadEnd::Open => {
+                // The next message straight from the connection's input, without a hop through
+                // the driver task; anything else (a ping, the peer's Close, a failure) is the
+                // driver's to act on.
+                if let Some(message) = s.conn.poll_message() {
+                    if s.driver_waits_reader {
+                        // It may have stopped reading at the receive budget.
+                        s.driver_waits_reader = false;
+                        s.wake_driver();
+                    }
+                    return Poll::Ready(Some(Ok(message)));
+                }
+                if s.conn.has_events() || s.conn.pending_transmit() > 0 {
+                    s.wake_driver();
+                }
                 s.read_wakers.register(cx);
                 Poll::Pending
             }

@@ -176,17 +176,18 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
         self.conn
             .accept_with_headers(protocol, None, headers)
             .map_err(|e| syntax(e.to_string()))?;
-        let mut shared = Shared::new(self.options.send_budget);
-        shared.server = true;
         // What the core agreed to, permessage-deflate included, as the response wrote it.
-        shared.opened = Some(Ok(OpenInfo {
+        let opened = OpenInfo {
             protocol: protocol.unwrap_or_default().to_owned(),
             extensions: self.conn.extensions().unwrap_or_default().to_owned(),
-        }));
+        };
+        let mut shared = Shared::new(self.conn, self.options.send_budget);
+        shared.server = true;
+        shared.opened = Some(Ok(opened));
         let shared = SharedRef::new(shared);
         let stream = WebSocketStream::from_shared(shared.clone(), &self.request.path);
         let settings = Settings::new(&self.options, None);
-        let driver = Driver::new(self.runtime.clone(), shared, self.conn, self.io, settings);
+        let driver = Driver::new(self.runtime.clone(), shared, self.io, settings);
         self.runtime.spawn(Box::pin(driver));
         Ok(stream)
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 
 use bytes::Bytes;
-use wsstream_core::{CloseCode, Message};
+use wsstream_core::{CloseCode, Connection, Message};
 
 use crate::error::{ErrorKind, WebSocketError};
 
@@ -83,6 +83,10 @@ impl WakerSet {
 /// The state shared by a connection's handles and its driver.
 #[derive(Debug)]
 pub(crate) struct Shared {
+    /// The core connection. The driver feeds it and writes what it queues; a reader takes
+    /// messages from it directly ([`Connection::poll_message`]) when none waits in the inbox,
+    /// which saves a hop through the driver task per message.
+    pub(crate) conn: Connection,
     // ----- lifecycle -----
     pub(crate) opened: Option<Result<OpenInfo, WebSocketError>>,
     pub(crate) closed: Option<Result<CloseInfo, WebSocketError>>,
@@ -118,8 +122,9 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(send_budget: usize) -> Self {
+    pub(crate) fn new(conn: Connection, send_budget: usize) -> Self {
         Self {
+            conn,
             opened: None,
             closed: None,
             lifecycle_wakers: WakerSet::default(),

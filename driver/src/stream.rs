@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use bytes::Bytes;
-use wsstream_core::CloseCode;
 use wsstream_core::message::MAX_CLOSE_REASON_BYTES;
+use wsstream_core::{CloseCode, Connection};
 
 use crate::connect;
 use crate::error::{ErrorKind, WebSocketError};
@@ -77,7 +77,9 @@ impl<R: Runtime> WebSocketStream<R> {
         let target = Target::parse(url)?;
         check_protocols(&options.protocols)?;
         let config = connect::client_config(&target, &options)?;
-        let shared = SharedRef::new(Shared::new(options.send_budget));
+        let conn = Connection::client(config)
+            .map_err(|e| WebSocketError::new(ErrorKind::Syntax, e.to_string()))?;
+        let shared = SharedRef::new(Shared::new(conn, options.send_budget));
         let stream = Self::from_shared(shared.clone(), target.url.as_str());
         if let Some(reason) = options.signal.as_ref().and_then(|s| s.reason()) {
             // Already aborted: no connection is attempted.
@@ -86,7 +88,7 @@ impl<R: Runtime> WebSocketStream<R> {
             drop(s);
             return Ok(stream);
         }
-        let task = connect::run_client(runtime.clone(), shared, target, config, options);
+        let task = connect::run_client(runtime.clone(), shared, target, options);
         runtime.spawn(Box::pin(task));
         Ok(stream)
     }

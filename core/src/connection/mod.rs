@@ -273,6 +273,43 @@ impl Connection {
         }
     }
 
+    /// The next message, if the next event is one: for a consumer of messages that leaves every
+    /// other event to whoever polls [`poll_event`](Self::poll_event).
+    ///
+    /// `None` when more input is needed, when the connection is not open, or when another
+    /// event comes first; that event (a ping, a Close, a failure) was decoded and acted on as
+    /// `poll_event` would have, and waits for it ([`has_events`](Self::has_events)).
+    ///
+    /// ```
+    /// use wsstream_core::{Connection, ServerConfig};
+    /// let mut conn = Connection::server(ServerConfig::default());
+    /// // Before the handshake there is no message to take, whatever the input.
+    /// conn.receive(b"GET / HTTP/1.1\r\n");
+    /// assert!(conn.poll_message().is_none());
+    /// ```
+    #[must_use]
+    pub fn poll_message(&mut self) -> Option<Message> {
+        if !self.events.is_empty()
+            || !matches!(self.state, State::Open | State::Closing)
+            || self.discards_input()
+        {
+            return None;
+        }
+        match self.decoder.decode(&mut self.input) {
+            Ok(Some(Decoded::Message(m))) => Some(m),
+            decoded => {
+                self.on_decoded(decoded);
+                None
+            }
+        }
+    }
+
+    /// Whether events wait to be taken with [`poll_event`](Self::poll_event) (decoded ones,
+    /// not input still to decode).
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Makes progress on the input; returns whether it may have produced an event.
     fn step(&mut self) -> bool {
         if self.discards_input() {

@@ -280,3 +280,33 @@ fn eof_without_close_is_abnormal() {
     c.receive_eof();
     assert_eq!(events(&mut c), vec![Event::Failed(Error::Abnormal)]);
 }
+
+#[test]
+fn poll_message_takes_messages_and_leaves_other_events() {
+    let mut s = open_server(Config::default());
+    assert_eq!(s.poll_message(), None);
+    let mut wire = masked(0x81, b"a");
+    wire.extend(masked(0x89, b"p"));
+    wire.extend(masked(0x82, b"b"));
+    wire.extend(masked(0x88, &close_payload(1000, "")));
+    wire.extend(masked(0x81, b"after the close"));
+    s.receive(&wire);
+    assert_eq!(s.poll_message(), Some(Message::text("a")));
+    // The ping comes next: decoded, answered, and left for `poll_event`.
+    assert_eq!(s.poll_message(), None);
+    assert!(s.has_events());
+    assert_eq!(s.poll_message(), None, "events first");
+    assert_eq!(s.poll_event(), Some(Event::Ping(bytes(b"p"))));
+    assert!(!s.has_events());
+    assert_eq!(sent(&mut s), unmasked(0x8a, b"p"));
+    assert_eq!(s.poll_message(), Some(Message::binary(&b"b"[..])));
+    assert_eq!(s.poll_message(), None);
+    assert!(matches!(s.poll_event(), Some(Event::CloseReceived(_))));
+    assert_eq!(s.poll_message(), None);
+    assert_eq!(s.poll_event(), None);
+
+    let mut s = open_server(Config::default());
+    s.receive(&[0x81, 0x05]); // unmasked: a protocol error
+    assert_eq!(s.poll_message(), None);
+    assert!(matches!(s.poll_event(), Some(Event::Failed(_))));
+}
