@@ -218,14 +218,13 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
             let Some(event) = s.conn.poll_event() else { break };
             progress = true;
             match event {
-                Event::Message(message) => {
-                    if !(s.readers_gone || s.handles == 0) {
-                        s.inbox.push_back(message);
-                        self.room = false;
-                        s.driver_waits_reader = true;
-                        self.handed_to_waiting_reader = !s.read_wakers.is_empty();
-                        s.read_wakers.wake_all();
-                    }
+                // Without readers (or any handle) nobody will take it: discarded.
+                Event::Message(message) if !(s.readers_gone || s.handles == 0) => {
+                    s.inbox.push_back(message);
+                    self.room = false;
+                    s.driver_waits_reader = true;
+                    self.handed_to_waiting_reader = !s.read_wakers.is_empty();
+                    s.read_wakers.wake_all();
                 }
                 Event::Ping(payload) => self.control(Control::Ping(payload)),
                 Event::Pong(payload) => self.control(Control::Pong(payload)),
@@ -238,7 +237,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
                 }
                 Event::CloseReceived(frame) => self.on_close_received(s, frame),
                 Event::Failed(e) => self.on_failed(s, &e),
-                // Server requests are answered before the driver starts.
+                // Discarded messages; server requests are answered before the driver starts.
                 _ => {}
             }
         }
