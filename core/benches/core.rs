@@ -97,5 +97,22 @@ fn encode(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, mask, encode);
+/// Reading a received text message: `as_str` against the validation it used to repeat.
+fn text(c: &mut Criterion) {
+    let mut group = c.benchmark_group("text");
+    for size in [1usize << 10, 1 << 20] {
+        let text: String = "héllo wörld ".chars().cycle().take(size).collect();
+        let message = wsstream_core::Utf8Bytes::from(text);
+        group.throughput(Throughput::Bytes(message.len() as u64));
+        group.bench_function(BenchmarkId::new("as_str", size), |b| {
+            b.iter(|| std::hint::black_box(&message).as_str().len())
+        });
+        group.bench_function(BenchmarkId::new("str_from_utf8", size), |b| {
+            b.iter(|| std::str::from_utf8(std::hint::black_box(&message).as_bytes()).map(str::len))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, decode, mask, encode, text);
 criterion_main!(benches);
