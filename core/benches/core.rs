@@ -105,10 +105,10 @@ fn text(c: &mut Criterion) {
         let message = wsstream_core::Utf8Bytes::from(text);
         group.throughput(Throughput::Bytes(message.len() as u64));
         group.bench_function(BenchmarkId::new("as_str", size), |b| {
-            b.iter(|| std::hint::black_box(&message).as_str().len())
+            b.iter(|| black_box(&message).as_str().len())
         });
         group.bench_function(BenchmarkId::new("str_from_utf8", size), |b| {
-            b.iter(|| std::str::from_utf8(std::hint::black_box(&message).as_bytes()).map(str::len))
+            b.iter(|| std::str::from_utf8(black_box(&message).as_bytes()).map(str::len))
         });
     }
     group.finish();
