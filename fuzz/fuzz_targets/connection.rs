@@ -82,6 +82,8 @@ struct Limits {
     auto_pong: bool,
     auto_close_reply: bool,
     tight_headers: bool,
+    /// Takes messages with `poll_message` before other events, as a driver's reader does.
+    messages_first: bool,
 }
 
 impl Limits {
@@ -191,6 +193,8 @@ struct World {
     to_server: Pipe,
     to_client: Pipe,
     answer: Answer,
+    client_messages_first: bool,
+    server_messages_first: bool,
 }
 
 impl World {
@@ -290,16 +294,9 @@ impl World {
 
     /// Takes every event from both ends; returns whether there were any.
     fn poll(&mut self) -> bool {
-        let mut any = false;
-        while let Some(event) = self.client.conn.poll_event() {
-            any = true;
-            on_event(&mut self.client, event, None);
-        }
-        while let Some(event) = self.server.conn.poll_event() {
-            any = true;
-            on_event(&mut self.server, event, Some(self.answer));
-        }
-        any
+        let client = poll_end(&mut self.client, None, self.client_messages_first);
+        let server = poll_end(&mut self.server, Some(self.answer), self.server_messages_first);
+        client || server
     }
 
     fn settle(&mut self) {
@@ -327,6 +324,24 @@ impl World {
             }
         }
         panic!("the ends never went idle");
+    }
+}
+
+/// Takes every event of `end`; with `messages_first`, messages through `poll_message` while it
+/// gives them. Returns whether there were any.
+fn poll_end(end: &mut End, answer: Option<Answer>, messages_first: bool) -> bool {
+    let mut any = false;
+    loop {
+        if messages_first {
+            if let Some(message) = end.conn.poll_message() {
+                any = true;
+                on_event(end, Event::Message(message), answer);
+                continue;
+            }
+        }
+        let Some(event) = end.conn.poll_event() else { return any };
+        any = true;
+        on_event(end, event, answer);
     }
 }
 
@@ -510,6 +525,8 @@ fuzz_target!(|data: &[u8]| {
         to_server: Pipe::default(),
         to_client: Pipe::default(),
         answer: input.answer,
+        client_messages_first: input.client.messages_first,
+        server_messages_first: input.server.messages_first,
     };
     world.settle();
     for op in input.ops {
