@@ -1,15 +1,25 @@
-//! The driver task: one future per connection owns the core [`Connection`] and the transport.
+//! The driver task: one future per connection owns the transport and drives the core
+//! [`Connection`](wsstream_core::Connection), which lives in the shared state beside the
+//! handles' queues.
 //!
-//! Each turn of its loop: take the handles' commands (messages, close, pings), decode events
-//! while the reader has room, write what the core queued (vectored), read while the receive
-//! budget allows, and watch the deadlines. It sleeps when none of these can progress; the handles
-//! wake it only when they give it something to do.
+//! Each turn of its loop, under the shared lock: take the handles' commands (messages, close,
+//! pings), decode events while the reader has room, write what the core queued (vectored), read
+//! while the receive budget allows, and watch the deadlines. It sleeps when none of these can
+//! progress; the handles wake it only when they give it something to do. `on_control` is called
+//! between turns, with the lock released.
+//!
+//! A reader that finds the inbox empty takes the next message straight from the connection's
+//! input ([`Connection::poll_message`](wsstream_core::Connection::poll_message)): a burst of
+//! small messages then costs no task switch per message, and nothing is decoded before the
+//! reader asks for it. When the driver hands a message to a waiting reader and more input is
+//! buffered, it yields once before writing, so that the replies to the burst leave in one write.
 //!
 //! ```text
 //!   Writable ── outbox ──▶ ┌────────┐ ── chunks_vectored ──▶ socket
 //!                          │ Driver │
 //!   Readable ◀── inbox ─── └────────┘ ◀── read (budget) ───── socket
-//!               (≤ 1 message ahead)
+//!      ▲        (≤ 1 message ahead)   │
+//!      └──── poll_message ◀── core input (≤ receive budget, undecoded)
 //! ```
 
 use std::cell::RefCell;
