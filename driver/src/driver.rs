@@ -15,7 +15,7 @@
 //! buffered, it yields once before writing, so that the replies to the burst leave in one write.
 //!
 //! ```text
-//!   Writable ── outbox ──▶ ┌────────┐ ── chunks_vectored ──▶ socket
+//!   Writable ─ conn.send ─▶ ┌────────┐ ── chunks_vectored ──▶ socket
 //!                          │ Driver │
 //!   Readable ◀── inbox ─── └────────┘ ◀── read (budget) ───── socket
 //!      ▲        (≤ 1 message ahead)   │
@@ -175,14 +175,8 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
                 _ => s.driver_waker = Some(cx.waker().clone()),
             }
         }
-        // Messages first: those written before a close go out before the Close frame.
-        while let Some(message) = s.outbox.pop_front() {
-            // A refusal means the connection is closing; the writer learns it from the shared
-            // write error, which is set whenever the core stops accepting messages.
-            let _ = s.conn.send(message);
-            progress = true;
-        }
-        s.outbox_bytes = 0;
+        // Writers queue their messages in the core themselves, so those written before a close
+        // are ahead of the Close frame.
         let pending = s.conn.pending_transmit();
         s.in_flight = pending;
         self.unsent_published = pending;
@@ -275,7 +269,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
         if s.conn.close_sent().is_none() {
             // A write that has not completed (it did not fit in the send budget) makes the close
             // unclean. Completed writes still waiting in the buffer leave before our reply.
-            if s.outbox_bytes + s.conn.pending_transmit() > s.send_budget {
+            if s.conn.pending_transmit() > s.send_budget {
                 let e = WebSocketError::build(
                     ErrorKind::Closed,
                     Some(frame.code.as_u16()),
@@ -284,8 +278,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
                     None,
                 );
                 s.write_error = Some(e.clone());
-                s.outbox.clear();
-                s.outbox_bytes = 0;
                 s.write_wakers.wake_all();
                 self.error = Some(e);
             }

@@ -112,8 +112,6 @@ pub(crate) struct Shared {
     /// The driver waits for the reader to take a message.
     pub(crate) driver_waits_reader: bool,
     // ----- send -----
-    pub(crate) outbox: VecDeque<Message>,
-    pub(crate) outbox_bytes: usize,
     /// Bytes the core holds that the socket has not taken yet (updated by the driver).
     pub(crate) in_flight: usize,
     pub(crate) send_budget: usize,
@@ -140,8 +138,6 @@ impl Shared {
             readers: 0,
             readers_gone: false,
             driver_waits_reader: false,
-            outbox: VecDeque::new(),
-            outbox_bytes: 0,
             in_flight: 0,
             send_budget,
             write_error: None,
@@ -158,7 +154,7 @@ impl Shared {
 
     /// Bytes written by the application that the socket has not taken yet.
     pub(crate) fn unsent(&self) -> usize {
-        self.outbox_bytes + self.in_flight
+        self.in_flight
     }
 
     /// Resolves `opened` (once).
@@ -201,8 +197,6 @@ impl Shared {
             self.read_end = ReadEnd::Errored(e.clone());
         }
         self.write_error = Some(e.clone());
-        self.outbox.clear();
-        self.outbox_bytes = 0;
         self.read_wakers.wake_all();
         self.write_wakers.wake_all();
     }

@@ -9,7 +9,7 @@ use futures_sink::Sink;
 use wsstream_core::Message;
 
 use crate::error::WebSocketError;
-use crate::shared::SharedRef;
+use crate::shared::{SharedRef, closed_for_writing};
 use crate::stream::{close_for_reason, release_handle, request_close, wait_closed};
 
 /// Where messages to the peer go: a [`Sink`] of [`Message`], plus [`send`](Self::send).
@@ -87,8 +87,13 @@ impl Writable {
         if let Some(e) = &s.write_error {
             return Err(e.clone());
         }
-        s.outbox_bytes += message.len();
-        s.outbox.push_back(message);
+        // Straight into the core, behind the messages written before; the driver writes it.
+        if s.conn.send(message).is_err() {
+            // The core stopped taking messages (the peer's Close was decoded just now): the
+            // driver reports why once it has run.
+            return Err(closed_for_writing());
+        }
+        s.in_flight = s.conn.pending_transmit();
         s.wake_driver();
         Ok(())
     }

@@ -332,12 +332,11 @@ impl World {
 fn poll_end(end: &mut End, answer: Option<Answer>, messages_first: bool) -> bool {
     let mut any = false;
     loop {
-        if messages_first {
-            if let Some(message) = end.conn.poll_message() {
-                any = true;
-                on_event(end, Event::Message(message), answer);
-                continue;
-            }
+        let message = if messages_first { end.conn.poll_message() } else { None };
+        if let Some(message) = message {
+            any = true;
+            on_event(end, Event::Message(message), answer);
+            continue;
         }
         let Some(event) = end.conn.poll_event() else { return any };
         any = true;
