@@ -209,7 +209,10 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
             s.conn.reply_close();
             progress = true;
         }
-        s.driver_waits_reader = !self.room || self.reply_pending;
+        // The reader takes the next message itself (`poll_message`) once the inbox is empty: it
+        // wakes the driver only for what the driver waits on, the reply to a Close or room in
+        // the receive budget (`read`).
+        s.driver_waits_reader = self.reply_pending;
         progress
     }
 
@@ -226,7 +229,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
                 Event::Message(message) if !(s.readers_gone || s.handles == 0) => {
                     s.inbox.push_back(message);
                     self.room = false;
-                    s.driver_waits_reader = true;
                     self.handed_to_waiting_reader = !s.read_wakers.is_empty();
                     s.read_wakers.wake_all();
                 }
@@ -387,6 +389,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
         }
         // Backpressure: a reader that is behind gets at most the receive budget read ahead.
         if !self.room && s.conn.buffered_input() >= self.settings.receive_budget {
+            s.driver_waits_reader = true;
             return Ok(false);
         }
         // Reading ahead of a reader that is behind stops at the budget.

@@ -109,7 +109,8 @@ pub(crate) struct Shared {
     pub(crate) readers: usize,
     /// Whether readers existed and all were dropped: messages are discarded from then on.
     pub(crate) readers_gone: bool,
-    /// The driver waits for the reader to take a message.
+    /// The driver waits for the reader to take messages: to answer the peer's Close once the
+    /// inbox is drained, or to read again once the input is within the receive budget.
     pub(crate) driver_waits_reader: bool,
     // ----- send -----
     /// Bytes the core holds that the socket has not taken yet (updated by the driver).
