@@ -82,6 +82,25 @@ fn mask(c: &mut Criterion) {
 
 fn encode(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
+    // A client's frames: the payload copied and masked into the outgoing queue.
+    for size in [1usize << 10, 64 << 10, 1 << 20] {
+        let payload = vec![b'a'; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::new("client_masked", size), |b| {
+            let mut q = OutQueue::new();
+            b.iter(|| {
+                q.push_frame(
+                    true,
+                    0,
+                    OpCode::Binary,
+                    Payload::Borrowed(&payload),
+                    Some([1, 2, 3, 4]),
+                );
+                let n = q.len();
+                q.advance(n);
+            })
+        });
+    }
     let payload = vec![b'a'; 16];
     group.throughput(Throughput::Elements(10_000));
     group.bench_function("server_16B", |b| {
