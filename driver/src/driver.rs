@@ -107,7 +107,6 @@ struct Inner<R: Runtime, T> {
     needs_flush: bool,
     shut_down: bool,
     eof: bool,
-    unsent_published: usize,
     close_deadline: Option<Instant>,
     tcp_close_deadline: Option<Instant>,
     last_input: Instant,
@@ -145,7 +144,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
             needs_flush: false,
             shut_down: false,
             eof: false,
-            unsent_published: 0,
             close_deadline: None,
             tcp_close_deadline: None,
             last_input: now,
@@ -177,9 +175,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
         }
         // Writers queue their messages in the core themselves, so those written before a close
         // are ahead of the Close frame.
-        let pending = s.conn.pending_transmit();
-        s.in_flight = pending;
-        self.unsent_published = pending;
         for payload in s.pings.drain(..) {
             let _ = s.conn.ping(&payload);
             progress = true;
@@ -369,14 +364,8 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
         Ok(progress)
     }
 
-    /// Tells the writers how much is left to send, waking them when their write completes.
+    /// Wakes the writers whose write completed: the socket took enough of the send buffer.
     fn publish_unsent(&mut self, s: &mut Shared) {
-        let pending = s.conn.pending_transmit();
-        if pending == self.unsent_published {
-            return;
-        }
-        self.unsent_published = pending;
-        s.in_flight = pending;
         if !s.write_wakers.is_empty() && s.unsent() <= s.send_budget {
             s.write_wakers.wake_all();
         }
@@ -556,7 +545,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
                 }
             },
         };
-        s.in_flight = 0;
         s.driver_waker = None;
         s.set_closed(result);
     }

@@ -51,8 +51,17 @@ impl Stream for Readable {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut s = self.shared.lock();
-        if let Some(message) = s.inbox.pop_front() {
+        // The message the driver handed over; else, while messages may come, the next one
+        // straight from the connection's input, without a hop through the driver task (a ping,
+        // the peer's Close or a failure is left for the driver to act on).
+        let message = match s.inbox.pop_front() {
+            None if matches!(s.read_end, ReadEnd::Open) => s.conn.poll_message(),
+            popped => popped,
+        };
+        if let Some(message) = message {
             if s.driver_waits_reader {
+                // To answer a Close once the inbox is drained, or to read again within the
+                // receive budget.
                 s.driver_waits_reader = false;
                 s.wake_driver();
             }
@@ -60,17 +69,6 @@ impl Stream for Readable {
         }
         match &s.read_end {
             ReadEnd::Open => {
-                // The next message straight from the connection's input, without a hop through
-                // the driver task; anything else (a ping, the peer's Close, a failure) is the
-                // driver's to act on.
-                if let Some(message) = s.conn.poll_message() {
-                    if s.driver_waits_reader {
-                        // It may have stopped reading at the receive budget.
-                        s.driver_waits_reader = false;
-                        s.wake_driver();
-                    }
-                    return Poll::Ready(Some(Ok(message)));
-                }
                 if s.conn.has_events() || s.conn.pending_transmit() > 0 {
                     s.wake_driver();
                 }

@@ -113,8 +113,6 @@ pub(crate) struct Shared {
     /// inbox is drained, or to read again once the input is within the receive budget.
     pub(crate) driver_waits_reader: bool,
     // ----- send -----
-    /// Bytes the core holds that the socket has not taken yet (updated by the driver).
-    pub(crate) in_flight: usize,
     pub(crate) send_budget: usize,
     pub(crate) write_error: Option<WebSocketError>,
     pub(crate) write_wakers: WakerSet,
@@ -139,7 +137,6 @@ impl Shared {
             readers: 0,
             readers_gone: false,
             driver_waits_reader: false,
-            in_flight: 0,
             send_budget,
             write_error: None,
             write_wakers: WakerSet::default(),
@@ -155,7 +152,8 @@ impl Shared {
 
     /// Bytes written by the application that the socket has not taken yet.
     pub(crate) fn unsent(&self) -> usize {
-        self.in_flight
+        // Once the connection is over, nothing more will leave: nothing is waited for.
+        if self.closed.is_some() { 0 } else { self.conn.pending_transmit() }
     }
 
     /// Resolves `opened` (once).

@@ -93,7 +93,6 @@ impl Writable {
             // driver reports why once it has run.
             return Err(closed_for_writing());
         }
-        s.in_flight = s.conn.pending_transmit();
         s.wake_driver();
         Ok(())
     }
