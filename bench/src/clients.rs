@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, StreamExt};
 use http_body_util::Empty;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -108,56 +108,16 @@ async fn connect(
         Lib::Tungstenite => {
             let tcp = tcp(addr).await?;
             let (ws, _) = tokio_tungstenite::client_async(url, tcp).await?;
-            let (mut sink, mut stream) = ws.split();
-            tokio::spawn(async move {
-                while let Some(n) = take_credits(&tx, depth).await {
-                    for _ in 0..n {
-                        let m = tungstenite::Message::Binary(payload.clone());
-                        if sink.feed(m).await.is_err() {
-                            return;
-                        }
-                    }
-                    if sink.flush().await.is_err() {
-                        return;
-                    }
-                }
-            });
-            tokio::spawn(async move {
-                let mut rx = rx;
-                while let Some(Ok(m)) = stream.next().await {
-                    if m.is_binary() {
-                        returned(&mut rx, &stats);
-                    }
-                }
-            });
+            let message = move || tungstenite::Message::Binary(payload.clone());
+            split_sink_stream(ws, message, tungstenite::Message::is_binary, tx, rx, stats);
             Ok(())
         }
         Lib::TokioWs => {
             let tcp = tcp(addr).await?;
             let builder = tokio_websockets::ClientBuilder::new().uri(url)?;
             let (ws, _) = builder.connect_on(tcp).await?;
-            let (mut sink, mut stream) = ws.split();
-            tokio::spawn(async move {
-                while let Some(n) = take_credits(&tx, depth).await {
-                    for _ in 0..n {
-                        let m = tokio_websockets::Message::binary(payload.clone());
-                        if sink.feed(m).await.is_err() {
-                            return;
-                        }
-                    }
-                    if sink.flush().await.is_err() {
-                        return;
-                    }
-                }
-            });
-            tokio::spawn(async move {
-                let mut rx = rx;
-                while let Some(Ok(m)) = stream.next().await {
-                    if m.is_binary() {
-                        returned(&mut rx, &stats);
-                    }
-                }
-            });
+            let message = move || tokio_websockets::Message::binary(payload.clone());
+            split_sink_stream(ws, message, tokio_websockets::Message::is_binary, tx, rx, stats);
             Ok(())
         }
         Lib::FastWs => {
@@ -231,6 +191,43 @@ async fn ours<R: Runtime>(
     runtime.spawn(writer);
     runtime.spawn(reader);
     Ok(())
+}
+
+/// A peer whose connection is a `Sink` and a `Stream` (tokio-tungstenite, tokio-websockets):
+/// a writer task that spends credits, feeding `message()` and flushing once per burst, and a
+/// reader task that returns a credit for every binary message.
+fn split_sink_stream<W, M, E>(
+    ws: W,
+    message: impl Fn() -> M + Send + 'static,
+    is_binary: fn(&M) -> bool,
+    tx: mpsc::Sender<Instant>,
+    mut rx: mpsc::Receiver<Instant>,
+    stats: Arc<Stats>,
+) where
+    W: Sink<M> + futures_util::Stream<Item = Result<M, E>> + Send + 'static,
+    M: Send + 'static,
+{
+    let depth = tx.max_capacity();
+    let (mut sink, mut stream) = ws.split();
+    tokio::spawn(async move {
+        while let Some(n) = take_credits(&tx, depth).await {
+            for _ in 0..n {
+                if sink.feed(message()).await.is_err() {
+                    return;
+                }
+            }
+            if sink.flush().await.is_err() {
+                return;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        while let Some(Ok(m)) = stream.next().await {
+            if is_binary(&m) {
+                returned(&mut rx, &stats);
+            }
+        }
+    });
 }
 
 async fn tcp(addr: SocketAddr) -> io::Result<TcpStream> {
