@@ -359,16 +359,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
             }
         }
         if progress {
-            self.publish_unsent(s);
+            s.wake_writers_with_room();
         }
         Ok(progress)
-    }
-
-    /// Wakes the writers whose write completed: the socket took enough of the send buffer.
-    fn publish_unsent(&mut self, s: &mut Shared) {
-        if !s.write_wakers.is_empty() && s.unsent() <= s.send_budget {
-            s.write_wakers.wake_all();
-        }
     }
 
     /// Reads while the budget allows; returns whether input came.

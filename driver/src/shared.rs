@@ -156,6 +156,13 @@ impl Shared {
         if self.closed.is_some() { 0 } else { self.conn.pending_transmit() }
     }
 
+    /// Wakes the writers whose write completed: the socket took enough of the send buffer.
+    pub(crate) fn wake_writers_with_room(&mut self) {
+        if !self.write_wakers.is_empty() && self.unsent() <= self.send_budget {
+            self.write_wakers.wake_all();
+        }
+    }
+
     /// Resolves `opened` (once).
     pub(crate) fn set_opened(&mut self, result: Result<OpenInfo, WebSocketError>) {
         if self.opened.is_none() {
