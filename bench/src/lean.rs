@@ -37,6 +37,7 @@ impl Background {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
+            crate::affinity::pin_counterpart();
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
             let rt = match rt {
                 Ok(rt) => rt,

@@ -10,12 +10,13 @@
 //!
 //! Options: `--quick`, `--reps N` (default 3), `--libs a,b,...`, `--sizes 16,1024,...`,
 //! `--conns 1,64`, `--threads N` (runtime worker threads of every measured process, default 1),
-//! `--out PATH`.
+//! `--out PATH`, `--no-pin` (let the scheduler place the processes; see `affinity.rs`).
 //!
 //! Every server and client runs in its own process (this binary, re-executed as
 //! `serve <lib>` or `client-run <lib> ...`), so its CPU time is its own. Runs are interleaved
 //! (ours, peer, peer, ..., repeated) and each figure is the median of the repetitions.
 
+mod affinity;
 mod clients;
 mod core_bench;
 mod lean;
@@ -85,6 +86,8 @@ struct Plan {
     warmup: Duration,
     window: Duration,
     idle_conns: usize,
+    /// The CPU of each measured process (its counterpart runs on another), when pinned.
+    cpu: Option<usize>,
 }
 
 impl Plan {
@@ -100,13 +103,16 @@ impl Plan {
             warmup: Duration::from_millis(if quick { 50 } else { 150 }),
             window: Duration::from_millis(if quick { 150 } else { 600 }),
             idle_conns: if quick { 1_000 } else { 10_000 },
+            cpu: None,
         };
+        let mut pin = true;
         let mut out = None;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
             match a.as_str() {
                 "--quick" => {}
+                "--no-pin" => pin = false,
                 "--reps" => plan.reps = value()?.parse().map_err(|e| format!("--reps: {e}"))?,
                 "--threads" => {
                     plan.threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?
@@ -123,6 +129,7 @@ impl Plan {
                 other => return Err(format!("unknown option {other}")),
             }
         }
+        plan.cpu = affinity::choose(pin && plan.threads <= 1);
         Ok((plan, out))
     }
 }
@@ -177,12 +184,14 @@ fn run(args: &[String]) -> Result<(), String> {
     match command.as_str() {
         "serve" => {
             die_with_parent();
+            affinity::pin_from_env();
             let lib = rest.first().and_then(|n| Lib::parse(n)).ok_or("serve <lib>")?;
             let threads = rest.get(1).and_then(|t| t.parse().ok()).unwrap_or(1);
             servers::serve(lib, threads).map_err(|e| e.to_string())
         }
         "client-run" => {
             die_with_parent();
+            affinity::pin_from_env();
             let get = |i: usize| rest.get(i).ok_or(format!("client-run: argument {i} missing"));
             let num = |i: usize| get(i)?.parse::<u64>().map_err(|e| e.to_string());
             clients::run(clients::Run {
@@ -346,9 +355,13 @@ struct Server {
 }
 
 impl Server {
-    fn spawn(lib: Lib, threads: usize) -> Result<Self, String> {
+    fn spawn(lib: Lib, threads: usize, cpu: Option<usize>) -> Result<Self, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        if let Some(cpu) = cpu {
+            command.env(affinity::CPU_VAR, cpu.to_string());
+        }
+        let mut child = command
             .args(["serve", lib.name(), &threads.to_string()])
             .env("SMOL_THREADS", threads.to_string())
             .env("ASYNC_STD_THREAD_COUNT", threads.to_string())
@@ -390,7 +403,7 @@ fn server_run(
     conns: usize,
     depth: usize,
 ) -> Result<Sample, String> {
-    let server = Server::spawn(lib, plan.threads)?;
+    let server = Server::spawn(lib, plan.threads, plan.cpu)?;
     let (load, stats) = lean::load(server.addr, size, conns, depth).map_err(|e| e.to_string())?;
     let pid = server.pid();
     let sample = stats::measure(&stats, size, plan.warmup, plan.window, || stats::process_cpu(pid));
@@ -410,7 +423,11 @@ fn client_run(
 ) -> Result<Sample, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let threads = plan.threads.to_string();
-    let output = Command::new(exe)
+    let mut command = Command::new(exe);
+    if let Some(cpu) = plan.cpu {
+        command.env(affinity::CPU_VAR, cpu.to_string());
+    }
+    let output = command
         .args([
             "client-run",
             lib.name(),
@@ -440,7 +457,7 @@ fn memory(plan: &Plan) -> Result<Vec<(Lib, f64)>, String> {
     let mut runs: Vec<(Lib, Vec<f64>)> = plan.libs.iter().map(|&l| (l, vec![])).collect();
     for rep in 0..plan.reps {
         for (lib, samples) in &mut runs {
-            let server = Server::spawn(*lib, plan.threads)?;
+            let server = Server::spawn(*lib, plan.threads, plan.cpu)?;
             std::thread::sleep(Duration::from_millis(100));
             let before = stats::process_rss(server.pid());
             let per_conn = match lean::hold_idle(server.addr, n) {

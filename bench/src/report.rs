@@ -247,6 +247,15 @@ impl Results {
             md,
             "- Every measured process: {runtime}. Peers run on tokio, as they require; ours on tokio, smol and async-std."
         );
+        let pinning = match p.cpu {
+            Some(cpu) => format!(
+                "each measured process pinned to CPU {cpu}, the load generator or echo server \
+                 to another, for every library alike (unpinned, the scheduler's placement of the \
+                 two decided the large-message rows of every library, at random; `--no-pin`)"
+            ),
+            None => "not pinned: the scheduler placed the processes".to_owned(),
+        };
+        let _ = writeln!(md, "- CPUs: {pinning}.");
         let _ = writeln!(
             md,
             "- Each figure is the median of {} interleaved runs (ours, peer, peer, ..., repeated) \
