@@ -51,6 +51,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
+use bytes::{BufMut as _, BytesMut};
 use tokio::io::{AsyncRead as _, AsyncWrite as _, ReadBuf};
 use wsstream_driver::{BoxFuture, Timer};
 
@@ -161,6 +162,19 @@ impl Runtime for Tokio {
 
     fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
         Box::pin(Sleep(Box::pin(tokio::time::sleep_until(deadline.into()))))
+    }
+
+    const READS_INTO_SPARE_CAPACITY: bool = true;
+
+    /// tokio's `ReadBuf` takes uninitialized memory: large payloads are read straight into the
+    /// connection's input, neither copied nor zeroed first.
+    fn poll_read_buf(
+        tcp: Pin<&mut Tcp>,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Poll<io::Result<usize>> {
+        tokio_util::io::poll_read_buf(Pin::new(&mut tcp.get_mut().0), cx, &mut buf.limit(max))
     }
 }
 

@@ -22,6 +22,7 @@
 //!      └──── poll_message ◀── core input (≤ receive budget, undecoded)
 //! ```
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -38,6 +39,7 @@ use crate::error::{ErrorKind, WebSocketError};
 use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
+use crate::tls::MaybeTls;
 
 /// The read buffer's size: large messages arrive in few reads (it is per thread, not per
 /// connection).
@@ -122,14 +124,14 @@ struct Inner<R: Runtime, T> {
     controls: Vec<Control>,
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Driver<R, T> {
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<R, T> {
     pub(crate) fn new(runtime: R, shared: SharedRef, io: T, settings: Settings) -> Self {
         let inner = Inner::new(runtime, io, settings);
         Self { shared, inner }
     }
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T> {
     fn new(runtime: R, io: T, settings: Settings) -> Self {
         let now = runtime.now();
         Self {
@@ -380,6 +382,17 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
         } else {
             self.settings.receive_budget - s.conn.buffered_input()
         };
+        let hint = s.conn.read_hint();
+        if R::READS_INTO_SPARE_CAPACITY && hint > 0 {
+            if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
+                // A large frame (its rest, or the next of a stream of them) straight into the
+                // connection's input: no copy, and no zeroing first.
+                let mut room = s.conn.receive_room(hint);
+                let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, hint.min(limit));
+                s.conn.receive_bytes(room);
+                return self.after_read(s, polled);
+            }
+        }
         let (io, conn) = (&mut self.io, &mut s.conn);
         let mut read_into = |buf: &mut [u8]| {
             let len = limit.min(buf.len());
@@ -396,6 +409,11 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
             // own for this once.
             Err(_) => read_into(&mut vec![0; READ_BUFFER_BYTES]),
         });
+        self.after_read(s, polled)
+    }
+
+    /// Acts on a read's outcome; returns whether input came.
+    fn after_read(&mut self, s: &mut Shared, polled: Poll<io::Result<usize>>) -> io::Result<bool> {
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;
@@ -557,7 +575,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
     }
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Future for Driver<R, T> {
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Future for Driver<R, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -578,6 +596,19 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Future for Driver<R, 
     }
 }
 
+/// The runtime's own TCP stream, when `io` is one (an accepted socket, or a client's plain
+/// connection): [`Runtime::poll_read_buf`] can read it. `None` for TLS and other transports.
+fn plain_tcp<R: Runtime, T: 'static>(io: &mut T) -> Option<&mut R::Tcp> {
+    let io: &mut dyn Any = io;
+    if io.is::<R::Tcp>() {
+        return io.downcast_mut::<R::Tcp>();
+    }
+    match io.downcast_mut::<MaybeTls<R::Tcp>>() {
+        Some(MaybeTls::Plain(tcp)) => Some(tcp),
+        _ => None,
+    }
+}
+
 /// What a turn of the driver's loop leads to.
 enum Turn {
     /// Something moved: go round again.
@@ -588,7 +619,7 @@ enum Turn {
     Done,
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send> Inner<R, T> {
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T> {
     /// One turn: commands, events, writes, reads and deadlines, under the lock.
     fn turn(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> Turn {
         let mut progress = self.exchange(s, cx);

@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
 
 /// A boxed, sendable future: what [`Runtime::connect`] returns and [`Runtime::spawn`] takes.
@@ -36,6 +37,38 @@ pub trait Runtime: Clone + Default + Send + Sync + Unpin + 'static {
     /// The current time. The driver checks it before trusting a timer.
     fn now(&self) -> Instant {
         Instant::now()
+    }
+
+    /// Whether [`poll_read_buf`](Self::poll_read_buf) fills spare capacity without zeroing it
+    /// first. Only then does the driver read large payloads straight into the connection's
+    /// input (no copy); otherwise it reads into a per-thread buffer and copies, which costs
+    /// about what zeroing would.
+    const READS_INTO_SPARE_CAPACITY: bool = false;
+
+    /// Reads at most `max` bytes from `tcp` into the spare capacity of `buf`, appending them;
+    /// gives how many (0 at the end of the stream).
+    ///
+    /// The default zeroes the room and reads through [`AsyncRead`]; an adapter whose runtime
+    /// can read into uninitialized memory (tokio's `ReadBuf`) overrides it and sets
+    /// [`READS_INTO_SPARE_CAPACITY`](Self::READS_INTO_SPARE_CAPACITY).
+    fn poll_read_buf(
+        tcp: Pin<&mut Self::Tcp>,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Poll<io::Result<usize>> {
+        let start = buf.len();
+        // The spare capacity, or 8 KiB when there is none; never more than `max`.
+        let spare = buf.capacity() - start;
+        let room = if spare == 0 { 8 << 10 } else { spare }.min(max).max(1);
+        buf.resize(start + room, 0);
+        let polled = tcp.poll_read(cx, &mut buf[start..]);
+        let filled = match polled {
+            Poll::Ready(Ok(n)) => n.min(room),
+            _ => 0,
+        };
+        buf.truncate(start + filled);
+        polled
     }
 }
 

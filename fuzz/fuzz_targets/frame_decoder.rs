@@ -3,7 +3,8 @@
 //!
 //! Input: `[role and split seed, limits, stream...]`. Bit 0 of the first byte picks the role
 //! (even: a client decoding a server's frames), its other bits the split seed; the second byte
-//! picks the frame and message limits.
+//! picks the frame and message limits (bits 0-5) and whether each piece is processed on
+//! receipt (`Decoder::process_arrived`, bit 6) before it is decoded, as a connection does.
 //!
 //! Invariants: the decoder yields exactly the reference's messages and control frames, in order,
 //! and fails exactly when the reference finds a fault; after each item, the bytes consumed end
@@ -24,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
     let role = if first & 1 == 0 { Role::Client } else { Role::Server };
     let max_frame = FRAME_LIMITS[usize::from(limits & 7)];
     let max_message = MESSAGE_LIMITS[usize::from((limits >> 3) & 7)];
+    let on_receipt = limits & 0x40 != 0;
 
     let expected = reference(role, max_frame, max_message, stream);
     let mut decoder = Decoder::new(role, max_frame, max_message);
@@ -34,6 +36,10 @@ fuzz_target!(|data: &[u8]| {
     'feed: for piece in wsstream_fuzz::pieces(first >> 1, stream) {
         input.extend_from_slice(piece);
         fed += piece.len();
+        if on_receipt {
+            // Must change nothing that decoding then reports.
+            decoder.process_arrived(&mut input);
+        }
         loop {
             match decoder.decode(&mut input) {
                 Ok(Some(item)) => {

@@ -215,23 +215,85 @@ impl Connection {
         }
         // The rest of a frame whose header was decoded (and its length checked against the
         // limits) is reserved at once: one allocation, not a doubling copy per read.
-        let needed = self.decoder.bytes_needed(self.input.len());
+        let needed = self.frame_bytes_needed();
         if needed > data.len() {
             self.input.reserve(needed);
         }
         self.input.extend_from_slice(data);
+        self.process_arrived();
     }
 
     /// Feeds bytes read from the transport, without a copy when the connection holds no
-    /// undecoded input.
+    /// undecoded input or when `data` is the room [`receive_room`](Self::receive_room) gave.
     pub fn receive_bytes(&mut self, data: BytesMut) {
         if self.discards_input() {
             return;
         }
-        if self.input.is_empty() {
-            self.input = data;
+        // Joins without a copy when `data` directly follows the input in one allocation (the
+        // room split off by `receive_room`); copies otherwise.
+        self.input.unsplit(data);
+        self.process_arrived();
+    }
+
+    /// Unmasks (and checks) what just arrived of the frame at the front of the input while it
+    /// is hot in the cache, rather than when the events are polled; what it finds is reported
+    /// in order, by the decoding it anticipates.
+    fn process_arrived(&mut self) {
+        if matches!(self.state, State::Open | State::Closing) {
+            self.decoder.process_arrived(&mut self.input);
+        }
+    }
+
+    /// Room for the transport to read into directly: an empty buffer with at least `min` bytes
+    /// of capacity, split off the end of the buffered input (a driver asks for
+    /// [`frame_bytes_needed`](Self::frame_bytes_needed), within its read budget). Fill it and hand it back with [`receive_bytes`](Self::receive_bytes),
+    /// which joins it to the input without a copy; hand it back empty if the read found
+    /// nothing, so that the capacity is not lost.
+    ///
+    /// With a reader that fills spare capacity without zeroing it first (as tokio's
+    /// `poll_read_buf`), large payloads then reach the connection with no copy at all, and the
+    /// same allocation is used again once the messages split off it are dropped.
+    ///
+    /// ```
+    /// use wsstream_core::{Connection, Event, ServerConfig};
+    /// let mut conn = Connection::server(ServerConfig::default());
+    /// let mut room = conn.receive_room(4096);
+    /// assert!(room.capacity() >= 4096);
+    /// room.extend_from_slice(b"GET / HTTP/1.1\r\n"); // as a read would
+    /// conn.receive_bytes(room);
+    /// assert_eq!(conn.buffered_input(), 16);
+    /// ```
+    pub fn receive_room(&mut self, min: usize) -> BytesMut {
+        if self.discards_input() {
+            return BytesMut::new();
+        }
+        self.input.reserve(min);
+        self.input.split_off(self.input.len())
+    }
+
+    /// How many more input bytes the frame in progress (or the one whose header the undecoded
+    /// input starts with) needs at least: 0 when unknown or complete.
+    pub fn frame_bytes_needed(&self) -> usize {
+        // Before the handshake the input is HTTP, not frames.
+        if matches!(self.state, State::Open | State::Closing) {
+            self.decoder.bytes_needed(&self.input)
         } else {
-            self.input.extend_from_slice(&data);
+            0
+        }
+    }
+
+    /// How many bytes a driver should read straight into [`receive_room`](Self::receive_room)
+    /// next: when the frame the input ends in is large (16 KiB or more), the rest of it and the
+    /// next frame's header, so that its payload arrives without a copy and no partial frame is
+    /// left to move when the buffer makes room for the next; at a boundary after a large frame,
+    /// one as long. 0 means reading into a buffer of the driver's and calling
+    /// [`receive`](Self::receive) is better (small frames, or before the handshake completes).
+    /// A guess, never a limit.
+    pub fn read_hint(&self) -> usize {
+        if matches!(self.state, State::Open | State::Closing) {
+            self.decoder.read_hint(&self.input)
+        } else {
+            0
         }
     }
 

@@ -11,10 +11,15 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::Role;
 use crate::error::ProtocolError;
-use crate::frame::header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, OpCode, RSV1_BIT};
+use crate::frame::header::{
+    FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, MAX_HEADER_BYTES, OpCode, RSV1_BIT,
+};
 use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, Utf8Bytes};
 use crate::utf8::Utf8Validator;
+
+/// Frames at least this long are worth reading straight into the input ([`Decoder::read_hint`]).
+pub const LARGE_FRAME_BYTES: usize = 16 << 10;
 
 /// Payloads up to this size are copied out of the input rather than split off it.
 const SMALL_PAYLOAD_BYTES: usize = 64;
@@ -71,6 +76,10 @@ pub struct Decoder {
     /// RSV bits that a negotiated extension gives meaning to.
     allowed_rsv: u8,
     current: Option<Current>,
+    /// The payload length of the last data frame whose header was decoded.
+    last_data_len: usize,
+    /// An error [`Decoder::process_arrived`] found, for `decode` to return.
+    failed: Option<ProtocolError>,
     partial: Option<Partial>,
     utf8: Utf8Validator,
     inflater: Option<Box<dyn Inflate>>,
@@ -95,6 +104,8 @@ impl Decoder {
             max_message_size,
             allowed_rsv: 0,
             current: None,
+            last_data_len: 0,
+            failed: None,
             partial: None,
             utf8: Utf8Validator::new(),
             inflater: None,
@@ -113,11 +124,51 @@ impl Decoder {
         self.current.is_some() || self.partial.is_some()
     }
 
-    /// How many more input bytes the frame in progress needs at least (0 when unknown).
-    pub fn bytes_needed(&self, buffered: usize) -> usize {
-        match self.current {
-            Some(c) => c.len.saturating_sub(buffered),
+    /// How many more bytes `input` (what is buffered, undecoded) needs at least to complete the
+    /// frame it ends in: the frame in progress, or one whose header is buffered behind complete
+    /// frames (a few are skipped, header to header). 0 when that frame is complete or unknown,
+    /// or when its length is past the limits (decoding will fail on it).
+    pub fn bytes_needed(&self, input: &[u8]) -> usize {
+        self.tail_frame(input).map_or(0, |(needed, _)| needed)
+    }
+
+    /// The frame `input` ends in, if its header is known and within the limits: how many bytes
+    /// it still needs, and its payload length.
+    fn tail_frame(&self, input: &[u8]) -> Option<(usize, usize)> {
+        /// Complete frames skipped, at most, looking for the one the input ends in.
+        const MAX_SKIPPED: usize = 16;
+        let mut at = match self.current {
+            Some(c) if c.len > input.len() => return Some((c.len - input.len(), c.len)),
+            Some(c) => c.len,
             None => 0,
+        };
+        for _ in 0..MAX_SKIPPED {
+            let Ok(Some((h, used))) = FrameHeader::parse(&input[at..]) else { return None };
+            if h.payload_len > self.max_frame_size as u64 {
+                return None;
+            }
+            let len = h.payload_len as usize;
+            let end = at + used + len;
+            if end > input.len() {
+                return Some((end - input.len(), len));
+            }
+            at = end;
+        }
+        None
+    }
+
+    /// How many bytes to read straight into the input, when the frame it ends in is large (at
+    /// least [`LARGE_FRAME_BYTES`]): the rest of that frame and the next header, so that the
+    /// read leaves no partial frame to copy when the buffer grows for the next one. At a frame
+    /// boundary with nothing buffered, a frame as long as the last data frame was large is
+    /// expected. 0 otherwise: small frames are better read in bulk and copied.
+    pub fn read_hint(&self, input: &[u8]) -> usize {
+        match self.tail_frame(input) {
+            Some((needed, len)) if len >= LARGE_FRAME_BYTES => needed + MAX_HEADER_BYTES,
+            None if input.is_empty() && self.last_data_len >= LARGE_FRAME_BYTES => {
+                MAX_HEADER_BYTES + self.last_data_len
+            }
+            _ => 0,
         }
     }
 
@@ -128,34 +179,11 @@ impl Decoder {
     /// # Errors
     /// The first protocol violation; the decoder must not be used afterwards.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<Decoded>, ProtocolError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         loop {
-            let mut current = match self.current {
-                Some(c) => c,
-                None => {
-                    let Some((header, used)) = FrameHeader::parse(input)? else { return Ok(None) };
-                    let len = self.check_header(&header)?;
-                    // `advance`, not `split_to`: no handle to create and drop (an atomic pair
-                    // per frame once the buffer is shared).
-                    input.advance(used);
-                    Current { header, len, processed: 0 }
-                }
-            };
-            // Unmask and check what arrived of the payload.
-            let available = input.len().min(current.len);
-            if available > current.processed {
-                let fresh = &mut input[current.processed..available];
-                if let Some(key) = current.header.mask {
-                    apply_mask(fresh, key, current.processed);
-                }
-                if self.checks_utf8_on_arrival(&current.header) {
-                    self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
-                }
-                current.processed = available;
-            }
-            if current.processed < current.len {
-                self.current = Some(current);
-                return Ok(None);
-            }
+            let Some(current) = self.advance_front(input)? else { return Ok(None) };
             self.current = None;
             let payload = if current.len <= SMALL_PAYLOAD_BYTES {
                 // A small payload is copied out: a fresh allocation costs less than the atomic
@@ -170,6 +198,53 @@ impl Decoder {
                 return Ok(Some(done));
             }
         }
+    }
+
+    /// Unmasks and checks what just arrived of the frame at the front of `input` (decoding its
+    /// header first if need be), while those bytes are still in the cache: called on receipt,
+    /// it does now what the next [`decode`](Self::decode) would do first. An error found is
+    /// kept for `decode` to return, so it is reported exactly where decoding would have found
+    /// it (every message before this frame has been decoded already).
+    pub fn process_arrived(&mut self, input: &mut BytesMut) {
+        if self.failed.is_none() {
+            if let Err(e) = self.advance_front(input) {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    /// Decodes the header of the frame at the front of `input` unless it is in progress, then
+    /// unmasks and checks what arrived of its payload; gives the frame once it is complete.
+    #[inline]
+    fn advance_front(&mut self, input: &mut BytesMut) -> Result<Option<Current>, ProtocolError> {
+        let mut current = match self.current {
+            Some(c) => c,
+            None => {
+                let Some((header, used)) = FrameHeader::parse(input)? else { return Ok(None) };
+                let len = self.check_header(&header)?;
+                if !header.opcode.is_control() {
+                    self.last_data_len = len;
+                }
+                // `advance`, not `split_to`: no handle to create and drop (an atomic pair per
+                // frame once the buffer is shared).
+                input.advance(used);
+                Current { header, len, processed: 0 }
+            }
+        };
+        // Unmask and check what arrived of the payload.
+        let available = input.len().min(current.len);
+        if available > current.processed {
+            let fresh = &mut input[current.processed..available];
+            if let Some(key) = current.header.mask {
+                apply_mask(fresh, key, current.processed);
+            }
+            if self.checks_utf8_on_arrival(&current.header) {
+                self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+            current.processed = available;
+        }
+        self.current = Some(current);
+        Ok((current.processed == current.len).then_some(current))
     }
 
     /// Checks a header against the role, the extensions, the limits and the message in progress;

@@ -6,5 +6,6 @@ mod close;
 mod deflate;
 mod framing;
 mod pair;
+mod receive;
 
 pub(crate) use pair::*;

@@ -34,6 +34,42 @@ fn echoes_text_binary_and_empty_messages_in_order() {
 }
 
 #[test]
+fn large_uncompressed_messages_pipelined_arrive_intact() {
+    run(async {
+        let url = echo_once().await;
+        // No compression: the frames are as large as the messages, and are read straight into
+        // the connection where the runtime allows it.
+        let wss = WebSocketStream::new(&url, ws::Options { deflate: None, ..options() }).unwrap();
+        let Opened { mut readable, mut writable, .. } = wss.opened().await.unwrap();
+        let sizes = [16 << 10, (16 << 10) - 1, (64 << 10) + 3, 125, (1 << 20) + 1, 70_000, 40_000];
+        let messages: Vec<Message> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let bytes: Vec<u8> = (0..n).map(|j| (j * 31 + i * 7) as u8).collect();
+                Message::binary(bytes)
+            })
+            .collect();
+        let (tx, rx) = super::util::oneshot::channel();
+        let expected = messages.clone();
+        crate::rt::spawn(async move {
+            let mut ok = true;
+            for m in &expected {
+                ok &= readable.next().await.and_then(Result::ok).as_ref() == Some(m);
+            }
+            tx.send(ok);
+        });
+        // Every message is written before any echo is read: the echoes pile up behind each other.
+        for m in &messages {
+            writable.send(m.clone()).await.unwrap();
+        }
+        assert!(rx.recv().await, "an echo differed from what was sent");
+        wss.close(CloseInfo::default()).unwrap();
+        wss.closed().await.unwrap();
+    });
+}
+
+#[test]
 fn sink_and_stream_traits() {
     run(async {
         let url = echo_once().await;

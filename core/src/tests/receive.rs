@@ -1,0 +1,145 @@
+//! Input handed over in place: reading straight into the connection ([`Connection::receive_room`]),
+//! the read hint for large frames, and unmasking on receipt.
+
+use super::framing::assert_failed;
+use super::*;
+use crate::error::ProtocolError;
+use crate::{Config, Connection, Event, Message};
+
+/// Feeds `wire` through `receive_room` in reads of at most `chunk` bytes, as a driver would.
+fn feed_in_place(conn: &mut Connection, wire: &[u8], chunk: usize) {
+    for piece in wire.chunks(chunk) {
+        let mut room = conn.receive_room(piece.len());
+        assert!(room.is_empty() && room.capacity() >= piece.len());
+        room.extend_from_slice(piece);
+        conn.receive_bytes(room);
+    }
+}
+
+#[test]
+fn room_rejoins_the_input_without_a_copy() {
+    let mut s = open_server(Config::default());
+    let wire = masked(0x82, &[7; 1000]);
+    let mut room = s.receive_room(wire.len());
+    room.extend_from_slice(&wire[..500]);
+    let start = room.as_ptr();
+    s.receive_bytes(room);
+    // The rest lands right behind the first half, in the same allocation.
+    let mut room = s.receive_room(wire.len() - 500);
+    assert_eq!(room.as_ptr(), start.wrapping_add(500));
+    room.extend_from_slice(&wire[500..]);
+    s.receive_bytes(room);
+    assert_eq!(events(&mut s), vec![Event::Message(Message::binary(vec![7; 1000]))]);
+}
+
+#[test]
+fn room_handed_back_empty_loses_nothing() {
+    let mut s = open_server(Config::default());
+    let wire = masked(0x81, b"hello");
+    s.receive(&wire[..3]);
+    let room = s.receive_room(4096);
+    s.receive_bytes(room);
+    s.receive(&wire[3..]);
+    assert_eq!(events(&mut s), vec![Event::Message(Message::text("hello"))]);
+}
+
+#[test]
+fn messages_read_in_place_equal_messages_copied_in() {
+    let mut wire = Vec::new();
+    let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    wire.extend(masked(0x82, &big));
+    wire.extend(masked(0x89, b"ping"));
+    wire.extend(masked(0x01, "κόσμε ".repeat(3000).as_bytes()));
+    wire.extend(masked(0x80, "✓".as_bytes()));
+    wire.extend(masked(0x82, b"tiny"));
+    for chunk in [1, 7, 1000, 16 << 10, 65_550, 1 << 20] {
+        let mut copied = open_server(Config::default());
+        for piece in wire.chunks(chunk) {
+            copied.receive(piece);
+        }
+        let mut in_place = open_server(Config::default());
+        feed_in_place(&mut in_place, &wire, chunk);
+        let expected = events(&mut copied);
+        assert_eq!(expected.len(), 4, "chunk {chunk}: {expected:?}");
+        assert_eq!(events(&mut in_place), expected, "chunk {chunk}");
+    }
+}
+
+#[test]
+fn read_hint_asks_for_the_rest_of_a_large_frame_and_the_next_header() {
+    let mut s = open_server(Config::default());
+    assert_eq!(s.read_hint(), 0, "nothing is known yet");
+    let wire = masked(0x82, &[1; 40_000]);
+    s.receive(&wire[..100]);
+    assert_eq!(s.read_hint(), wire.len() - 100 + 14);
+    s.receive(&wire[100..]);
+    assert_eq!(s.read_hint(), 0, "the frame is complete");
+    assert!(matches!(s.poll_event(), Some(Event::Message(_))));
+    // Between frames, after a large one: as much again.
+    assert_eq!(s.read_hint(), 14 + 40_000);
+    // Small frames are read in bulk, behind complete frames too.
+    let mut small = open_server(Config::default());
+    let mut wire = masked(0x82, b"a");
+    wire.extend(masked(0x82, &[2; 100]));
+    small.receive(&wire[..wire.len() - 10]);
+    assert_eq!(small.read_hint(), 0);
+    // A large frame behind a complete small one is found.
+    let mut behind = open_server(Config::default());
+    let mut wire = masked(0x82, b"a");
+    wire.extend(masked(0x82, &[3; 20_000]));
+    behind.receive(&wire[..100]);
+    assert_eq!(behind.read_hint(), wire.len() - 100 + 14);
+}
+
+#[test]
+fn read_hint_ignores_lengths_past_the_limits_and_the_handshake() {
+    let mut s = open_server(Config { max_frame_size: 1 << 20, ..Config::default() });
+    // A header that announces 2 MiB: decoding will fail, nothing should be reserved for it.
+    s.receive(b"\x82\xff\x00\x00\x00\x00\x00\x20\x00\x00\x01\x02\x03\x04");
+    assert_eq!(s.read_hint(), 0);
+    assert_eq!(s.frame_bytes_needed(), 0);
+    // Before the handshake the input is HTTP.
+    let mut fresh = Connection::server(crate::ServerConfig::default());
+    fresh.receive(b"\x82\x7f\x00\x00\x00\x00\x00\x10\x00\x00");
+    assert_eq!(fresh.read_hint(), 0);
+    assert_eq!(fresh.frame_bytes_needed(), 0);
+}
+
+#[test]
+fn invalid_text_found_on_receipt_is_reported_after_the_messages_before_it() {
+    let mut s = open_server(Config::default());
+    let mut wire = masked(0x82, b"first");
+    wire.extend(masked(0x81, b"fine"));
+    s.receive(&wire);
+    // The bad frame arrives, in pieces, while the two messages before it are still undecoded,
+    // and once they are decoded: either way they come first, then the failure.
+    let bad = masked(0x81, b"ok \xff then more");
+    s.receive(&bad[..10]);
+    s.receive(&bad[10..]);
+    let evs = events(&mut s);
+    assert_eq!(
+        evs[..2],
+        [Event::Message(Message::binary(&b"first"[..])), Event::Message(Message::text("fine"))]
+    );
+    assert_eq!(evs.len(), 3, "{evs:?}");
+    let mut s = open_server(Config::default());
+    s.receive(&masked(0x82, b"first"));
+    assert_eq!(events(&mut s), vec![Event::Message(Message::binary(&b"first"[..]))]);
+    // Now the bad frame is at the front of the input as it arrives: checked on receipt, up to
+    // and including the bad byte only.
+    s.receive(&bad[..10]);
+    assert_failed(&mut s, ProtocolError::InvalidUtf8);
+}
+
+#[test]
+fn a_bad_header_found_on_receipt_fails_in_order() {
+    let mut s = open_server(Config::default());
+    s.receive(&masked(0x82, b"before"));
+    // Reserved bits set: found when it arrives at the front, reported after "before".
+    s.receive(&masked(0xc2, b"x"));
+    let evs = events(&mut s);
+    assert_eq!(evs[0], Event::Message(Message::binary(&b"before"[..])));
+    let mut s = open_server(Config::default());
+    s.receive(&masked(0xc2, b"x"));
+    assert_failed(&mut s, ProtocolError::ReservedBits);
+}
