@@ -19,6 +19,8 @@ const FIN_TEXT: u8 = 0x81;
 pub(crate) struct DecodeRow {
     pub(crate) size: usize,
     pub(crate) ours_mib_s: f64,
+    /// Ours through `poll_message_with`: messages lent, not copied out.
+    pub(crate) ours_lent_mib_s: f64,
     pub(crate) tungstenite_mib_s: f64,
 }
 
@@ -141,6 +143,7 @@ pub(crate) fn decode(sizes: &[usize], reps: usize, budget: Duration) -> Vec<Deco
             let count = ((2 << 20) / size).max(4);
             let wire = masked_text_frames(size, count);
             let mut ours = Vec::new();
+            let mut lent = Vec::new();
             let mut theirs = Vec::new();
             let mut server = open_server();
             let mut ws = tungstenite::WebSocket::from_raw_socket(
@@ -162,6 +165,17 @@ pub(crate) fn decode(sizes: &[usize], reps: usize, budget: Duration) -> Vec<Deco
                     }
                     assert_eq!(n, count);
                 }));
+                lent.push(rate(budget, count, || {
+                    let mut n = 0;
+                    for chunk in wire.chunks(CHUNK_BYTES) {
+                        server.receive(chunk);
+                        while let Some(len) = server.poll_message_with(|m| black_box(m).len()) {
+                            black_box(len);
+                            n += 1;
+                        }
+                    }
+                    assert_eq!(n, count);
+                }));
                 theirs.push(rate(budget, count, || {
                     for _ in 0..count {
                         let m = ws.read().expect("valid frames");
@@ -171,13 +185,19 @@ pub(crate) fn decode(sizes: &[usize], reps: usize, budget: Duration) -> Vec<Deco
                 }));
             }
             let mib = |v: Vec<f64>| median(v) * size as f64 / (1 << 20) as f64;
-            DecodeRow { size, ours_mib_s: mib(ours), tungstenite_mib_s: mib(theirs) }
+            DecodeRow {
+                size,
+                ours_mib_s: mib(ours),
+                ours_lent_mib_s: mib(lent),
+                tungstenite_mib_s: mib(theirs),
+            }
         })
         .collect()
 }
 
-/// Decodes `calls` buffers of about 2 MiB of `size`-byte messages with `lib` (`ours` or
-/// `tungstenite`), alone, for a profiler; returns how many messages.
+/// Decodes `calls` buffers of about 2 MiB of `size`-byte messages with `lib` (`ours`, `lent`
+/// for ours through `poll_message_with`, or `tungstenite`), alone, for a profiler; returns how
+/// many messages.
 pub(crate) fn decode_alone(lib: &str, size: usize, calls: usize) -> usize {
     let count = ((2 << 20) / size).max(4);
     let wire = masked_text_frames(size, count);
@@ -188,6 +208,16 @@ pub(crate) fn decode_alone(lib: &str, size: usize, calls: usize) -> usize {
                 server.receive(chunk);
                 while let Some(event) = server.poll_event() {
                     black_box(event);
+                }
+            }
+        }
+    } else if lib == "lent" {
+        let mut server = open_server();
+        for _ in 0..calls {
+            for chunk in wire.chunks(CHUNK_BYTES) {
+                server.receive(chunk);
+                while let Some(len) = server.poll_message_with(|m| black_box(m).len()) {
+                    black_box(len);
                 }
             }
         }

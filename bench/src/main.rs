@@ -206,7 +206,7 @@ fn run(args: &[String]) -> Result<(), String> {
             })
         }
         "decode-alone" => {
-            // For a profiler: `decode-alone ours|tungstenite <size> <calls>`.
+            // For a profiler: `decode-alone ours|lent|tungstenite <size> <calls>`.
             let size = rest.get(1).and_then(|s| s.parse().ok()).unwrap_or(16);
             let calls = rest.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
             let lib = rest.first().map_or("ours", String::as_str);

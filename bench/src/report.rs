@@ -321,20 +321,24 @@ impl Results {
         md.push_str(
             "A buffer of masked text frames (a fresh key per frame, multi-byte UTF-8), fed in \
              128 KiB reads to an open server connection: ours `wsstream_core::Connection` \
-             (`receive` + `poll_event`), tungstenite's `WebSocket` over an in-memory stream \
-             (`read`). Payload MiB/s, single thread; target ratio ≥ 2.\n\n",
+             (`receive`, then `poll_event` for owned messages, or `poll_message_with` for \
+             messages lent where they arrived), tungstenite's `WebSocket` over an in-memory \
+             stream (`read`, owned messages). Payload MiB/s, single thread; target ratio ≥ 2.\n\n",
         );
         md.push_str(
-            "| Message size | wsstream-core | tungstenite | ratio |\n|---:|---:|---:|---:|\n",
+            "| Message size | wsstream-core, owned | wsstream-core, lent | tungstenite | ratio owned | ratio lent |\n\
+             |---:|---:|---:|---:|---:|---:|\n",
         );
         for r in &self.decode {
             let _ = writeln!(
                 md,
-                "| {} | {:.0} | {:.0} | {:.2} |",
+                "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} |",
                 size_label(r.size),
                 r.ours_mib_s,
+                r.ours_lent_mib_s,
                 r.tungstenite_mib_s,
-                r.ours_mib_s / r.tungstenite_mib_s
+                r.ours_mib_s / r.tungstenite_mib_s,
+                r.ours_lent_mib_s / r.tungstenite_mib_s
             );
         }
         md.push_str("\n### Masking against memcpy\n\n");

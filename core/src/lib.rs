@@ -96,4 +96,4 @@ pub use connection::{Connection, Event, InvalidState, State, Transmit};
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{CloseError, Error, ExtensionError, HandshakeError, ProtocolError, SendError};
 pub use handshake::Request;
-pub use message::{CloseCode, CloseFrame, Message, Utf8Bytes};
+pub use message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};

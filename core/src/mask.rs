@@ -38,7 +38,15 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
     apply_mask_bytes(blocks.into_remainder(), key);
 }
 
+/// [`apply_mask`] for a short payload starting at key position 0 (at most a few dozen bytes),
+/// inlined into the caller: a small frame's payload is unmasked without a call.
+#[inline]
+pub(crate) fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
+    apply_mask_words(buf, key);
+}
+
 /// The short-input path: eight bytes at a time, then the byte loop.
+#[inline]
 fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
     let [a, b, c, d] = key;
     let key8 = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
@@ -92,6 +100,18 @@ mod tests {
                     assert_eq!(fast, slow, "len {len} align {align} offset {offset}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn short_path_matches_byte_loop() {
+        let key = [0x9a, 0x01, 0xff, 0x42];
+        for len in 0..=130 {
+            let mut fast: Vec<u8> = (0..len).map(|i| (i * 13) as u8).collect();
+            let mut slow = fast.clone();
+            apply_mask_short(&mut fast, key);
+            reference(&mut slow, key, 0);
+            assert_eq!(fast, slow, "len {len}");
         }
     }
 

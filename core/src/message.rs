@@ -69,6 +69,61 @@ impl Message {
             Self::Binary(b) => b,
         }
     }
+
+    /// The message, lent: what [`Connection::poll_message_with`] hands out.
+    ///
+    /// [`Connection::poll_message_with`]: crate::Connection::poll_message_with
+    pub fn as_borrowed(&self) -> MessageRef<'_> {
+        match self {
+            Self::Text(t) => MessageRef::Text(t.as_str()),
+            Self::Binary(b) => MessageRef::Binary(b),
+        }
+    }
+}
+
+/// A complete message, lent by the connection for the length of a call
+/// ([`Connection::poll_message_with`]): its bytes where they are, no copy.
+///
+/// [`Connection::poll_message_with`]: crate::Connection::poll_message_with
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageRef<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+}
+
+impl MessageRef<'_> {
+    /// Whether this is a text message.
+    pub const fn is_text(&self) -> bool {
+        matches!(self, Self::Text(_))
+    }
+
+    /// The payload as bytes, whatever the kind.
+    pub const fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Text(t) => t.as_bytes(),
+            Self::Binary(b) => b,
+        }
+    }
+
+    /// The payload's length in bytes.
+    pub const fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// Whether the payload is empty.
+    pub const fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An owned copy.
+    pub fn to_message(&self) -> Message {
+        match *self {
+            Self::Text(t) => Message::text(t),
+            Self::Binary(b) => Message::binary(Bytes::copy_from_slice(b)),
+        }
+    }
 }
 
 impl fmt::Debug for Message {

@@ -49,7 +49,7 @@ impl Utf8Validator {
         }
         // The common case, a piece of complete code points, by the faster check that only
         // answers yes or no; the one that locates the error runs only when it says no.
-        if is_complete_utf8(input) {
+        if is_utf8(input) {
             return Ok(());
         }
         match simdutf8::compat::from_utf8(input) {
@@ -87,7 +87,7 @@ pub fn validate(input: &[u8]) -> Result<(), InvalidUtf8> {
 const SHORT_BYTES: usize = 64;
 
 /// Whether `input` is UTF-8 ending on a code point boundary: the fast yes-or-no answer.
-fn is_complete_utf8(input: &[u8]) -> bool {
+pub(crate) fn is_utf8(input: &[u8]) -> bool {
     if input.len() >= SHORT_BYTES {
         return simdutf8::basic::from_utf8(input).is_ok();
     }

@@ -84,6 +84,8 @@ struct Limits {
     tight_headers: bool,
     /// Takes messages with `poll_message` before other events, as a driver's reader does.
     messages_first: bool,
+    /// With `messages_first`: through `poll_message_with` (lent), as a custom loop may.
+    lent: bool,
 }
 
 impl Limits {
@@ -193,8 +195,29 @@ struct World {
     to_server: Pipe,
     to_client: Pipe,
     answer: Answer,
-    client_messages_first: bool,
-    server_messages_first: bool,
+    client_messages_first: Take,
+    server_messages_first: Take,
+}
+
+/// How an end takes its messages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Take {
+    /// All events through `poll_event`.
+    Events,
+    /// Messages through `poll_message` first.
+    Owned,
+    /// Messages through `poll_message_with` first.
+    Lent,
+}
+
+impl Take {
+    fn of(limits: &Limits) -> Self {
+        match (limits.messages_first, limits.lent) {
+            (false, _) => Self::Events,
+            (true, false) => Self::Owned,
+            (true, true) => Self::Lent,
+        }
+    }
 }
 
 impl World {
@@ -327,12 +350,16 @@ impl World {
     }
 }
 
-/// Takes every event of `end`; with `messages_first`, messages through `poll_message` while it
-/// gives them. Returns whether there were any.
-fn poll_end(end: &mut End, answer: Option<Answer>, messages_first: bool) -> bool {
+/// Takes every event of `end`; unless `take` is `Events`, messages through `poll_message` (or
+/// `poll_message_with`) while it gives them. Returns whether there were any.
+fn poll_end(end: &mut End, answer: Option<Answer>, take: Take) -> bool {
     let mut any = false;
     loop {
-        let message = if messages_first { end.conn.poll_message() } else { None };
+        let message = match take {
+            Take::Events => None,
+            Take::Owned => end.conn.poll_message(),
+            Take::Lent => end.conn.poll_message_with(|m| m.to_message()),
+        };
         if let Some(message) = message {
             any = true;
             on_event(end, Event::Message(message), answer);
@@ -524,8 +551,8 @@ fuzz_target!(|data: &[u8]| {
         to_server: Pipe::default(),
         to_client: Pipe::default(),
         answer: input.answer,
-        client_messages_first: input.client.messages_first,
-        server_messages_first: input.server.messages_first,
+        client_messages_first: Take::of(&input.client),
+        server_messages_first: Take::of(&input.server),
     };
     world.settle();
     for op in input.ops {

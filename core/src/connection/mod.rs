@@ -24,7 +24,7 @@ use crate::error::{CloseError, Error, HandshakeError, ProtocolError, SendError};
 use crate::frame::{Decoded, Decoder, MAX_CONTROL_PAYLOAD_BYTES, OpCode, OutQueue, Payload};
 use crate::handshake::server::RequestParser;
 use crate::handshake::{ClientHandshake, Request, accept_response, reject_response};
-use crate::message::{CloseCode, CloseFrame, Message};
+use crate::message::{CloseCode, CloseFrame, Message, MessageRef};
 
 pub use event::{Event, Transmit};
 
@@ -364,6 +364,53 @@ impl Connection {
                 None
             }
         }
+    }
+
+    /// Lends the next message to `f` and gives what it returns, if the next event is a message:
+    /// [`poll_message`](Self::poll_message) without the owned copy. A small message in a
+    /// single frame is read where it arrived, unmasked in place, and its bytes are released
+    /// when `f` returns; a fragmented or compressed one is assembled first, then lent.
+    ///
+    /// `None` as for `poll_message`: the other event (a ping, a Close, a failure) was decoded
+    /// and acted on, and waits for [`poll_event`](Self::poll_event).
+    ///
+    /// ```
+    /// use wsstream_core::{Connection, Event, MessageRef, ServerConfig};
+    /// let mut conn = Connection::server(ServerConfig::default());
+    /// conn.receive(b"GET / HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///     Sec-WebSocket-Version: 13\r\n\r\n");
+    /// assert!(matches!(conn.poll_event(), Some(Event::Request(_))));
+    /// conn.accept(None, None)?;
+    /// assert!(matches!(conn.poll_event(), Some(Event::Opened { .. })));
+    ///
+    /// // "Hello" twice, masked (RFC 6455 5.7), then a Ping.
+    /// let hello = b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
+    /// conn.receive(&[&hello[..], hello, b"\x89\x80\0\0\0\0"].concat());
+    /// let mut total = 0;
+    /// while let Some(len) = conn.poll_message_with(|m: MessageRef<'_>| m.as_bytes().len()) {
+    ///     total += len;
+    /// }
+    /// assert_eq!(total, 10);
+    /// // The Ping waits for poll_event (and was answered).
+    /// assert!(matches!(conn.poll_event(), Some(Event::Ping(_))));
+    /// # Ok::<(), wsstream_core::InvalidState>(())
+    /// ```
+    pub fn poll_message_with<R>(&mut self, f: impl FnOnce(MessageRef<'_>) -> R) -> Option<R> {
+        if !self.events.is_empty()
+            || !matches!(self.state, State::Open | State::Closing)
+            || self.discards_input()
+        {
+            return None;
+        }
+        let decoded = match self.decoder.decode_with(&mut self.input, f) {
+            Ok(Some(Ok(out))) => return Some(out),
+            Ok(Some(Err(other))) => Ok(Some(other)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        self.on_decoded(decoded);
+        None
     }
 
     /// Whether events wait to be taken with [`poll_event`](Self::poll_event) (decoded ones,

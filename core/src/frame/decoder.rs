@@ -15,7 +15,7 @@ use crate::frame::header::{
     FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, MAX_HEADER_BYTES, OpCode, RSV1_BIT,
 };
 use crate::mask::apply_mask;
-use crate::message::{CloseCode, CloseFrame, Message, Utf8Bytes};
+use crate::message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};
 use crate::utf8::Utf8Validator;
 
 /// Frames at least this long are worth reading straight into the input ([`Decoder::read_hint`]).
@@ -48,6 +48,23 @@ pub(crate) trait Inflate: Send {
         out: &mut BytesMut,
         max_len: usize,
     ) -> Result<(), ProtocolError>;
+}
+
+/// A small single-frame message at the front of the input, unmasked in place.
+struct SmallMessage {
+    text: bool,
+    /// Where its payload is in the input; the frame ends there too.
+    payload: std::ops::Range<usize>,
+    key: Option<[u8; 4]>,
+}
+
+impl SmallMessage {
+    /// Masks the payload again: the frame is left as it arrived, for the general path.
+    fn undo(self, input: &mut BytesMut) {
+        if let Some(key) = self.key {
+            crate::mask::apply_mask_short(&mut input[self.payload], key);
+        }
+    }
 }
 
 /// The frame being received.
@@ -182,6 +199,21 @@ impl Decoder {
         if let Some(e) = self.failed {
             return Err(e);
         }
+        if let Some(small) = self.small_message(input) {
+            let bytes = &input[small.payload.clone()];
+            if !small.text || crate::utf8::is_utf8(bytes) {
+                // Copied out: a fresh allocation costs less than a shared handle's reference
+                // count, and does not pin the input buffer.
+                let payload = Bytes::copy_from_slice(bytes);
+                input.advance(small.payload.end);
+                let message = match small.text {
+                    true => Message::Text(Utf8Bytes::from_validated(payload)),
+                    false => Message::Binary(payload),
+                };
+                return Ok(Some(Decoded::Message(message)));
+            }
+            small.undo(input);
+        }
         loop {
             let Some(current) = self.advance_front(input)? else { return Ok(None) };
             self.current = None;
@@ -198,6 +230,80 @@ impl Decoder {
                 return Ok(Some(done));
             }
         }
+    }
+
+    /// Lends the next message to `f`, without copying it when it is a small one in a single
+    /// frame (its bytes are read where they arrived); gives what `f` returns. A message of
+    /// several frames or a compressed one is assembled as [`decode`](Self::decode) does, then
+    /// lent. `Ok(None)` as for `decode`, and when a control frame comes first: it is returned
+    /// as `Err(decoded)`, to be acted on as `decode` would have returned it.
+    ///
+    /// # Errors
+    /// As [`decode`](Self::decode).
+    pub fn decode_with<R>(
+        &mut self,
+        input: &mut BytesMut,
+        f: impl FnOnce(MessageRef<'_>) -> R,
+    ) -> Result<Option<Result<R, Decoded>>, ProtocolError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        if let Some(small) = self.small_message(input) {
+            let bytes = &input[small.payload.clone()];
+            let message = match small.text {
+                // The check gives the `&str`: no copy, no second pass.
+                true => std::str::from_utf8(bytes).ok().map(MessageRef::Text),
+                false => Some(MessageRef::Binary(bytes)),
+            };
+            if let Some(message) = message {
+                let out = f(message);
+                input.advance(small.payload.end);
+                return Ok(Some(Ok(out)));
+            }
+            small.undo(input);
+        }
+        Ok(match self.decode(input)? {
+            Some(Decoded::Message(m)) => Some(Ok(f(m.as_borrowed()))),
+            Some(other) => Some(Err(other)),
+            None => None,
+        })
+    }
+
+    /// The common case, on a short path: a complete, small, unfragmented, uncompressed data
+    /// frame at the front of `input`, with nothing in progress, unmasked in place. `None` for
+    /// anything else, which the general path decodes (and fails on) as before. Text is left to
+    /// the caller to check; if it is not UTF-8, [`SmallMessage::undo`] gives the frame back to
+    /// the general path as it arrived.
+    #[inline]
+    fn small_message(&mut self, input: &mut BytesMut) -> Option<SmallMessage> {
+        if self.current.is_some() || self.partial.is_some() {
+            return None;
+        }
+        let (&b0, &b1) = (input.first()?, input.get(1)?);
+        // FIN, no RSV bit, text or binary; the length in the second byte.
+        let text = match b0 {
+            0x81 => true,
+            0x82 => false,
+            _ => return None,
+        };
+        let len = usize::from(b1 & 0x7f);
+        let masked = b1 & 0x80 != 0;
+        if len > SMALL_PAYLOAD_BYTES
+            || masked != (self.role == Role::Server)
+            || len > self.max_frame_size
+            || len > self.max_message_size
+        {
+            return None;
+        }
+        let start = if masked { 6 } else { 2 };
+        let frame = input.get_mut(..start + len)?;
+        let (head, body) = frame.split_at_mut(start);
+        let key = masked.then(|| [head[2], head[3], head[4], head[5]]);
+        if let Some(key) = key {
+            crate::mask::apply_mask_short(body, key);
+        }
+        self.last_data_len = len;
+        Some(SmallMessage { text, payload: start..start + len, key })
     }
 
     /// Unmasks and checks what just arrived of the frame at the front of `input` (decoding its

@@ -1,10 +1,11 @@
 //! Input handed over in place: reading straight into the connection ([`Connection::receive_room`]),
-//! the read hint for large frames, and unmasking on receipt.
+//! the read hint for large frames, unmasking on receipt, and messages lent where they arrived
+//! ([`Connection::poll_message_with`]).
 
 use super::framing::assert_failed;
 use super::*;
 use crate::error::ProtocolError;
-use crate::{Config, Connection, Event, Message};
+use crate::{Config, Connection, Event, Message, MessageRef};
 
 /// Feeds `wire` through `receive_room` in reads of at most `chunk` bytes, as a driver would.
 fn feed_in_place(conn: &mut Connection, wire: &[u8], chunk: usize) {
@@ -142,4 +143,73 @@ fn a_bad_header_found_on_receipt_fails_in_order() {
     let mut s = open_server(Config::default());
     s.receive(&masked(0xc2, b"x"));
     assert_failed(&mut s, ProtocolError::ReservedBits);
+}
+
+/// Every event, taking messages with `poll_message_with` first, as a custom loop would.
+fn lent_events(conn: &mut Connection) -> Vec<Event> {
+    let mut out = Vec::new();
+    loop {
+        if let Some(m) = conn.poll_message_with(|m: MessageRef<'_>| m.to_message()) {
+            out.push(Event::Message(m));
+            continue;
+        }
+        match conn.poll_event() {
+            Some(e) => out.push(e),
+            None => return out,
+        }
+    }
+}
+
+#[test]
+fn lent_messages_equal_owned_ones() {
+    let mut wire = Vec::new();
+    wire.extend(masked(0x81, "κόσμε".as_bytes()));
+    wire.extend(masked(0x82, b""));
+    wire.extend(masked(0x81, &[b'x'; 64]));
+    wire.extend(masked(0x82, &[9; 65]));
+    wire.extend(masked(0x89, b"ping"));
+    wire.extend(masked(0x01, b"frag"));
+    wire.extend(masked(0x8a, b"pong"));
+    wire.extend(masked(0x80, "ment ✓".as_bytes()));
+    wire.extend(masked(0x82, &[5; 70_000]));
+    wire.extend(masked(0x81, b"last"));
+    for chunk in [1, 3, 16, 100, 1 << 20] {
+        let mut owned = open_server(Config::default());
+        let mut lent = open_server(Config::default());
+        for piece in wire.chunks(chunk) {
+            owned.receive(piece);
+            lent.receive(piece);
+        }
+        let expected = events(&mut owned);
+        assert_eq!(expected.len(), 9, "{expected:?}");
+        assert_eq!(lent_events(&mut lent), expected, "chunk {chunk}");
+        assert_eq!(sent(&mut lent), sent(&mut owned), "the same pong leaves");
+    }
+}
+
+#[test]
+fn lent_text_that_is_not_utf8_fails_as_owned_text_does() {
+    for bad in [&b"\xff"[..], b"ok \xc3", b"\xed\xa0\x80 surrogate"] {
+        let mut s = open_server(Config::default());
+        let mut wire = masked(0x81, b"fine");
+        wire.extend(masked(0x81, bad));
+        s.receive(&wire);
+        assert_eq!(s.poll_message_with(|m| m.to_message()), Some(Message::text("fine")));
+        assert_eq!(s.poll_message_with(|m| m.to_message()), None);
+        assert_failed(&mut s, ProtocolError::InvalidUtf8);
+    }
+}
+
+#[test]
+fn small_frames_over_the_limits_fail_as_before() {
+    let mut s = open_server(Config { max_message_size: 10, ..Config::default() });
+    s.receive(&masked(0x82, &[1; 11]));
+    assert_failed(&mut s, ProtocolError::MessageTooLarge);
+    // An unmasked frame to a server, a masked one to a client.
+    let mut s = open_server(Config::default());
+    s.receive(&unmasked(0x81, b"hi"));
+    assert_failed(&mut s, ProtocolError::UnmaskedFrame);
+    let mut c = open_client(Config::default());
+    c.receive(&masked(0x82, b"hi"));
+    assert_failed(&mut c, ProtocolError::MaskedFrame);
 }
