@@ -175,28 +175,34 @@ pub(crate) fn open_server(config: Config) -> Connection {
 
 /// A masked frame as a client would send it (key 0: the payload stays readable).
 pub(crate) fn masked(first: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![first];
-    let len = payload.len();
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len < 65536 {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
-    }
-    out.extend_from_slice(&[0, 0, 0, 0]);
-    out.extend_from_slice(payload);
+    // A real key (RFC 6455 5.7's), so that a byte unmasked twice, or not at all, shows.
+    let key = [0x37, 0xfa, 0x21, 0x3d];
+    let mut out = header(first, 0x80, payload.len());
+    out.extend_from_slice(&key);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
     out
 }
 
 /// An unmasked frame as a server would send it.
 pub(crate) fn unmasked(first: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = masked(first, payload);
-    out[1] &= 0x7f;
-    let at = out.len() - payload.len() - 4;
-    out.drain(at..at + 4);
+    let mut out = header(first, 0, payload.len());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A frame header without its masking key: `first`, then the length, shortest form, with
+/// `mask_bit` (0x80 or 0).
+fn header(first: u8, mask_bit: u8, len: usize) -> Vec<u8> {
+    let mut out = vec![first];
+    if len < 126 {
+        out.push(mask_bit | len as u8);
+    } else if len < 65536 {
+        out.push(mask_bit | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(mask_bit | 127);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+    }
     out
 }
 
