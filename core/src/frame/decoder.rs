@@ -7,6 +7,8 @@
 //! fragments are gathered in a message buffer. Every limit is checked on the header, before the
 //! payload is buffered.
 
+use std::collections::VecDeque;
+
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::Role;
@@ -18,8 +20,12 @@ use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};
 use crate::utf8::Utf8Validator;
 
-/// Frames at least this long are worth reading straight into the input ([`Decoder::read_hint`]).
+/// Frames at least this long are worth reading straight into the input ([`Decoder::read_hint`]),
+/// and unmasking on receipt even behind other frames.
 pub const LARGE_FRAME_BYTES: usize = 16 << 10;
+
+/// Large frames behind the front one that may be unmasked on receipt, at most.
+const MAX_AHEAD: usize = 8;
 
 /// Payloads up to this size are copied out of the input rather than split off it.
 const SMALL_PAYLOAD_BYTES: usize = 64;
@@ -73,8 +79,26 @@ struct Current {
     header: FrameHeader,
     /// Payload length (already checked against the limits, so it fits in memory).
     len: usize,
-    /// Payload bytes already unmasked and checked.
+    /// Payload bytes already checked (UTF-8, for text).
     processed: usize,
+    /// Payload bytes already unmasked (at least `processed`; more when unmasked on receipt).
+    unmasked: usize,
+}
+
+/// A large frame behind the one at the front, partly unmasked on receipt.
+#[derive(Debug, Clone, Copy)]
+struct Ahead {
+    /// Where its header starts, as a position in the whole input stream.
+    header_at: u64,
+    /// Payload bytes already unmasked.
+    unmasked: usize,
+}
+
+/// The frame the buffered input ends in: where its header starts, and the header.
+struct Tail {
+    at: usize,
+    used: usize,
+    header: FrameHeader,
 }
 
 /// The fragmented message being gathered.
@@ -97,6 +121,11 @@ pub struct Decoder {
     last_data_len: usize,
     /// An error [`Decoder::process_arrived`] found, for `decode` to return.
     failed: Option<ProtocolError>,
+    /// Input bytes consumed so far: the stream position of the input's first byte.
+    consumed: u64,
+    /// The large frames behind the front one that were unmasked in part on receipt, in stream
+    /// order (at most [`MAX_AHEAD`]).
+    ahead: VecDeque<Ahead>,
     partial: Option<Partial>,
     utf8: Utf8Validator,
     inflater: Option<Box<dyn Inflate>>,
@@ -123,6 +152,8 @@ impl Decoder {
             current: None,
             last_data_len: 0,
             failed: None,
+            consumed: 0,
+            ahead: VecDeque::new(),
             partial: None,
             utf8: Utf8Validator::new(),
             inflater: None,
@@ -152,22 +183,35 @@ impl Decoder {
     /// The frame `input` ends in, if its header is known and within the limits: how many bytes
     /// it still needs, and its payload length.
     fn tail_frame(&self, input: &[u8]) -> Option<(usize, usize)> {
+        if let Some(c) = self.current {
+            if c.len > input.len() {
+                return Some((c.len - input.len(), c.len));
+            }
+        }
+        let Tail { at, used, header } = self.tail(input)?;
+        let len = header.payload_len as usize;
+        Some(((at + used + len).saturating_sub(input.len()), len))
+    }
+
+    /// The incomplete frame the input ends in, behind the frame in progress and at most a few
+    /// complete ones (skipped header to header), when its header is buffered and its length is
+    /// within the limits; `None` when the frame in progress is that frame, or nothing is found.
+    fn tail(&self, input: &[u8]) -> Option<Tail> {
         /// Complete frames skipped, at most, looking for the one the input ends in.
         const MAX_SKIPPED: usize = 16;
         let mut at = match self.current {
-            Some(c) if c.len > input.len() => return Some((c.len - input.len(), c.len)),
+            Some(c) if c.len >= input.len() => return None,
             Some(c) => c.len,
             None => 0,
         };
         for _ in 0..MAX_SKIPPED {
-            let Ok(Some((h, used))) = FrameHeader::parse(&input[at..]) else { return None };
-            if h.payload_len > self.max_frame_size as u64 {
+            let (header, used) = FrameHeader::parse(&input[at..]).ok()??;
+            if header.payload_len > self.max_frame_size as u64 {
                 return None;
             }
-            let len = h.payload_len as usize;
-            let end = at + used + len;
+            let end = at + used + header.payload_len as usize;
             if end > input.len() {
-                return Some((end - input.len(), len));
+                return Some(Tail { at, used, header });
             }
             at = end;
         }
@@ -205,7 +249,7 @@ impl Decoder {
                 // Copied out: a fresh allocation costs less than a shared handle's reference
                 // count, and does not pin the input buffer.
                 let payload = Bytes::copy_from_slice(bytes);
-                input.advance(small.payload.end);
+                self.advance(input, small.payload.end);
                 let message = match small.text {
                     true => Message::Text(Utf8Bytes::from_validated(payload)),
                     false => Message::Binary(payload),
@@ -221,9 +265,10 @@ impl Decoder {
                 // A small payload is copied out: a fresh allocation costs less than the atomic
                 // reference count that a split-off handle takes and gives back.
                 let payload = BytesMut::from(&input[..current.len]);
-                input.advance(current.len);
+                self.advance(input, current.len);
                 payload
             } else {
+                self.consumed += current.len as u64;
                 input.split_to(current.len)
             };
             if let Some(done) = self.complete_frame(current.header, payload)? {
@@ -257,7 +302,7 @@ impl Decoder {
             };
             if let Some(message) = message {
                 let out = f(message);
-                input.advance(small.payload.end);
+                self.advance(input, small.payload.end);
                 return Ok(Some(Ok(out)));
             }
             small.undo(input);
@@ -312,11 +357,61 @@ impl Decoder {
     /// kept for `decode` to return, so it is reported exactly where decoding would have found
     /// it (every message before this frame has been decoded already).
     pub fn process_arrived(&mut self, input: &mut BytesMut) {
-        if self.failed.is_none() {
-            if let Err(e) = self.advance_front(input) {
-                self.failed = Some(e);
+        if self.failed.is_some() {
+            return;
+        }
+        match self.advance_front(input) {
+            Err(e) => self.failed = Some(e),
+            // The front frame is complete: what arrived may belong to a frame behind it.
+            Ok(Some(_)) => self.unmask_ahead(input),
+            Ok(None) => {}
+        }
+    }
+
+    /// Unmasks what arrived of the large frames behind the complete one at the front, while it
+    /// is hot (only unmasking: each header is checked, and text validated, when decoding
+    /// reaches it). Each such frame keeps a record of how much of it is unmasked, so that no
+    /// byte is unmasked twice; beyond [`MAX_AHEAD`] records, frames wait for decoding.
+    fn unmask_ahead(&mut self, input: &mut BytesMut) {
+        /// Complete frames looked at, at most, behind the front one.
+        const MAX_LOOKED_AT: usize = 16;
+        let Some(front) = self.current else { return };
+        let mut at = front.len;
+        for _ in 0..MAX_LOOKED_AT {
+            let Ok(Some((header, used))) = FrameHeader::parse(&input[at..]) else { return };
+            if header.payload_len > self.max_frame_size as u64 {
+                return;
+            }
+            let len = header.payload_len as usize;
+            let start = at + used;
+            if let (Some(key), true) = (header.mask, len >= LARGE_FRAME_BYTES) {
+                let header_at = self.consumed + at as u64;
+                let record = match self.ahead.iter().position(|a| a.header_at == header_at) {
+                    Some(i) => i,
+                    None if self.ahead.len() < MAX_AHEAD => {
+                        self.ahead.push_back(Ahead { header_at, unmasked: 0 });
+                        self.ahead.len() - 1
+                    }
+                    None => return,
+                };
+                let arrived = input.len().min(start + len) - start;
+                let unmasked = self.ahead[record].unmasked;
+                if arrived > unmasked {
+                    apply_mask(&mut input[start + unmasked..start + arrived], key, unmasked);
+                    self.ahead[record].unmasked = arrived;
+                }
+            }
+            at = start + len;
+            if at >= input.len() {
+                return;
             }
         }
+    }
+
+    /// Consumes `n` bytes from the front of `input`.
+    fn advance(&mut self, input: &mut BytesMut, n: usize) {
+        input.advance(n);
+        self.consumed += n as u64;
     }
 
     /// Decodes the header of the frame at the front of `input` unless it is in progress, then
@@ -331,20 +426,34 @@ impl Decoder {
                 if !header.opcode.is_control() {
                     self.last_data_len = len;
                 }
+                // Frames are decoded in stream order: a record for this one is the first.
+                while self.ahead.front().is_some_and(|a| a.header_at < self.consumed) {
+                    self.ahead.pop_front();
+                }
+                let unmasked = match self.ahead.front() {
+                    Some(a) if a.header_at == self.consumed => a.unmasked,
+                    _ => 0,
+                };
+                if self.ahead.front().is_some_and(|a| a.header_at == self.consumed) {
+                    self.ahead.pop_front();
+                }
                 // `advance`, not `split_to`: no handle to create and drop (an atomic pair per
                 // frame once the buffer is shared).
-                input.advance(used);
-                Current { header, len, processed: 0 }
+                self.advance(input, used);
+                Current { header, len, processed: 0, unmasked }
             }
         };
         // Unmask and check what arrived of the payload.
         let available = input.len().min(current.len);
-        if available > current.processed {
-            let fresh = &mut input[current.processed..available];
+        if available > current.unmasked {
             if let Some(key) = current.header.mask {
-                apply_mask(fresh, key, current.processed);
+                apply_mask(&mut input[current.unmasked..available], key, current.unmasked);
             }
+            current.unmasked = available;
+        }
+        if available > current.processed {
             if self.checks_utf8_on_arrival(&current.header) {
+                let fresh = &input[current.processed..available];
                 self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
             }
             current.processed = available;

@@ -213,3 +213,47 @@ fn small_frames_over_the_limits_fail_as_before() {
     c.receive(&masked(0x82, b"hi"));
     assert_failed(&mut c, ProtocolError::MaskedFrame);
 }
+
+#[test]
+fn large_frames_behind_undecoded_ones_are_unmasked_once() {
+    // Large frames back to back (text among them), small ones between, received in pieces of
+    // every kind of size while nothing is decoded: each is unmasked on receipt, behind the
+    // others, and must come out exactly as sent.
+    let sizes = [20_000, 16 << 10, 5, 100_000, 17_000, 0, 40_000, 18_000, 19_000, 20_001, 30];
+    let payload =
+        |i: usize, n: usize| -> Vec<u8> { (0..n).map(|j| b'a' + ((i + j) % 26) as u8).collect() };
+    let mut wire = Vec::new();
+    for (i, &n) in sizes.iter().enumerate() {
+        let first = if i % 3 == 1 { 0x81 } else { 0x82 };
+        wire.extend(masked(first, &payload(i, n)));
+    }
+    for chunk in [1000, 4096, 16 << 10, 65_536, 200_000] {
+        let mut s = open_server(Config::default());
+        for piece in wire.chunks(chunk) {
+            s.receive(piece);
+        }
+        let got = events(&mut s);
+        assert_eq!(got.len(), sizes.len(), "chunk {chunk}");
+        for (i, (event, &n)) in got.iter().zip(&sizes).enumerate() {
+            let Event::Message(m) = event else { panic!("{event:?}") };
+            assert_eq!(m.as_bytes(), &payload(i, n)[..], "chunk {chunk}, message {i}");
+            assert_eq!(m.is_text(), i % 3 == 1);
+        }
+    }
+    // Decoding between pieces, as a reader keeping up, gives the same.
+    let mut s = open_server(Config::default());
+    let mut got = Vec::new();
+    for piece in wire.chunks(7000) {
+        s.receive(piece);
+        if let Some(Event::Message(m)) = s.poll_event() {
+            got.push(m);
+        }
+    }
+    got.extend(events(&mut s).into_iter().filter_map(|e| match e {
+        Event::Message(m) => Some(m),
+        _ => None,
+    }));
+    let expected: Vec<Vec<u8>> = sizes.iter().enumerate().map(|(i, &n)| payload(i, n)).collect();
+    let got: Vec<Vec<u8>> = got.iter().map(|m| m.as_bytes().to_vec()).collect();
+    assert_eq!(got, expected);
+}
