@@ -9,7 +9,7 @@ use futures_sink::Sink;
 use wsstream_core::Message;
 
 use crate::error::WebSocketError;
-use crate::shared::{SharedRef, closed_for_writing};
+use crate::shared::{Shared, SharedRef, closed_for_writing};
 use crate::stream::{close_for_reason, release_handle, request_close, wait_closed};
 
 /// Where messages to the peer go: a [`Sink`] of [`Message`], plus [`send`](Self::send).
@@ -38,10 +38,28 @@ impl Writable {
     /// The connection is closing, closed or failed; or the peer closed before the socket took
     /// this write (an unclean close, with the peer's code).
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), WebSocketError> {
-        let message = message.into();
-        poll_fn(|cx| self.poll_room(cx)).await?;
-        self.push(message)?;
-        poll_fn(|cx| self.poll_room(cx)).await
+        let mut message = Some(message.into());
+        // Wait for room, hand the message over, wait for room again: under one lock when the
+        // buffer has room, as it mostly has.
+        poll_fn(|cx| {
+            let mut s = self.shared.lock();
+            if let Some(e) = &s.write_error {
+                return Poll::Ready(Err(e.clone()));
+            }
+            if s.unsent() > s.send_budget {
+                s.write_wakers.register(cx);
+                return Poll::Pending;
+            }
+            if let Some(m) = message.take() {
+                push_locked(&mut s, m)?;
+                if s.unsent() > s.send_budget {
+                    s.write_wakers.register(cx);
+                    return Poll::Pending;
+                }
+            }
+            Poll::Ready(Ok(()))
+        })
+        .await
     }
 
     /// The same as [`send`](Self::send), named as the browser's `writer.write()`.
@@ -87,15 +105,19 @@ impl Writable {
         if let Some(e) = &s.write_error {
             return Err(e.clone());
         }
-        // Straight into the core, behind the messages written before; the driver writes it.
-        if s.conn.send(message).is_err() {
-            // The core stopped taking messages (the peer's Close was decoded just now): the
-            // driver reports why once it has run.
-            return Err(closed_for_writing());
-        }
-        s.wake_driver();
-        Ok(())
+        push_locked(&mut s, message)
     }
+}
+
+/// Queues `message` in the core, behind the messages written before; the driver writes it.
+fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
+    if s.conn.send(message).is_err() {
+        // The core stopped taking messages (the peer's Close was decoded just now): the driver
+        // reports why once it has run.
+        return Err(closed_for_writing());
+    }
+    s.wake_driver();
+    Ok(())
 }
 
 impl Sink<Message> for Writable {
