@@ -282,11 +282,11 @@ impl Connection {
         }
     }
 
-    /// How many bytes a driver should read straight into [`receive_room`](Self::receive_room)
-    /// next: when the frame the input ends in is large (16 KiB or more), the rest of it and the
-    /// next frame's header, so that its payload arrives without a copy and no partial frame is
-    /// left to move when the buffer makes room for the next; at a boundary after a large frame,
-    /// one as long. 0 means reading into a buffer of the driver's and calling
+    /// How much room a driver should ask [`receive_room`](Self::receive_room) for, to read
+    /// straight into the input: when the frame the input ends in is large (16 KiB or more), the
+    /// rest of it and the next frame's header, so that its payload arrives without a copy, in
+    /// one allocation; at a boundary after a large frame, one as long. The driver may read as
+    /// much as the room holds. 0 means reading into a buffer of the driver's and calling
     /// [`receive`](Self::receive) is better (small frames, or before the handshake completes).
     /// A guess, never a limit.
     pub fn read_hint(&self) -> usize {

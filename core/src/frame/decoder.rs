@@ -218,11 +218,12 @@ impl Decoder {
         None
     }
 
-    /// How many bytes to read straight into the input, when the frame it ends in is large (at
+    /// How much room to read into straight in the input, when the frame it ends in is large (at
     /// least [`LARGE_FRAME_BYTES`]): the rest of that frame and the next header, so that the
-    /// read leaves no partial frame to copy when the buffer grows for the next one. At a frame
-    /// boundary with nothing buffered, a frame as long as the last data frame was large is
-    /// expected. 0 otherwise: small frames are better read in bulk and copied.
+    /// frame's payload arrives in one allocation and the buffer is not grown (a copy) while it
+    /// is half there. At a frame boundary with nothing buffered, a frame as long as the last
+    /// data frame was large is expected. 0 otherwise: small frames are better read in bulk and
+    /// copied.
     pub fn read_hint(&self, input: &[u8]) -> usize {
         match self.tail_frame(input) {
             Some((needed, len)) if len >= LARGE_FRAME_BYTES => needed + MAX_HEADER_BYTES,
