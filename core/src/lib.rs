@@ -62,9 +62,16 @@
 //!
 //! ## Design notes
 //!
-//! - **Lazy decoding.** [`Connection::receive`] only buffers; frames are decoded when
-//!   [`Connection::poll_event`] is called, so a caller that stops polling (its consumer is slow)
-//!   and stops reading bounds memory to what it chose to read.
+//! - **Lazy decoding.** [`Connection::receive`] buffers, and unmasks (and checks) what arrived
+//!   of the frames it can while the bytes are hot in the cache; messages, events and errors come
+//!   out only when [`Connection::poll_event`] is called, in order. A caller that stops polling
+//!   (its consumer is slow) and stops reading bounds memory to what it chose to read.
+//! - **No copy where it can be avoided.** A driver can read large frames straight into the
+//!   connection's input ([`Connection::read_hint`], [`Connection::receive_room`],
+//!   [`Connection::receive_bytes`]); a message in a single frame leaves as `Bytes` split off
+//!   the input, and [`Connection::poll_message_with`] lends small ones where they arrived,
+//!   without an allocation. Frames go out as a header beside the message's own `Bytes`, for a
+//!   vectored write.
 //! - **Fail fast.** Every limit is checked on the frame header, before the payload is buffered;
 //!   text is validated as its bytes arrive, so invalid UTF-8 fails at the first bad byte.
 //! - **Failure is sticky.** After a failure the same [`Error`] is reported by every later call,

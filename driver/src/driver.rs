@@ -14,6 +14,12 @@
 //! reader asks for it. When the driver hands a message to a waiting reader and more input is
 //! buffered, it yields once before writing, so that the replies to the burst leave in one write.
 //!
+//! Reads go into a per-thread buffer and are copied into the connection, so that idle
+//! connections hold no buffer of their own; but a large frame (16 KiB or more) is read straight
+//! into the connection's input when the runtime can read without zeroing first
+//! ([`Runtime::READS_INTO_SPARE_CAPACITY`], tokio's plain TCP): its payload is neither copied nor
+//! zeroed, and is unmasked on receipt, while in cache.
+//!
 //! ```text
 //!   Writable ─ conn.send ─▶ ┌────────┐ ── chunks_vectored ──▶ socket
 //!                          │ Driver │
