@@ -82,8 +82,9 @@ pub fn validate(input: &[u8]) -> Result<(), InvalidUtf8> {
     simdutf8::basic::from_utf8(input).map(|_| ()).map_err(|_| InvalidUtf8)
 }
 
-/// Inputs shorter than this go to std's validator: simdutf8 would hand them to it anyway, after
-/// its slower compat check (and a zero-padded copy through the SIMD path measured slower still).
+/// Inputs shorter than this go to our automaton ([`is_short_utf8`]): simdutf8 would hand them to
+/// std's validator, after its slower compat check (and a zero-padded copy through the SIMD path
+/// measured slower still).
 const SHORT_BYTES: usize = 64;
 
 /// Whether `input` is UTF-8 ending on a code point boundary: the fast yes-or-no answer.
@@ -91,7 +92,78 @@ pub(crate) fn is_utf8(input: &[u8]) -> bool {
     if input.len() >= SHORT_BYTES {
         return simdutf8::basic::from_utf8(input).is_ok();
     }
-    std::str::from_utf8(input).is_ok()
+    is_short_utf8(input)
+}
+
+/// The states of the validating automaton, as bit offsets into a [`DFA`] row.
+mod state {
+    pub(super) const ACCEPT: u32 = 0;
+    pub(super) const REJECT: u32 = 6;
+    /// One continuation byte to go.
+    pub(super) const ONE: u32 = 12;
+    /// Two to go.
+    pub(super) const TWO: u32 = 18;
+    /// After E0: A0..=BF, then one.
+    pub(super) const E0: u32 = 24;
+    /// After ED: 80..=9F (no surrogates), then one.
+    pub(super) const ED: u32 = 30;
+    /// Three to go.
+    pub(super) const THREE: u32 = 36;
+    /// After F0: 90..=BF (no overlong), then two.
+    pub(super) const F0: u32 = 42;
+    /// After F4: 80..=8F (nothing past U+10FFFF), then two.
+    pub(super) const F4: u32 = 48;
+}
+
+/// The automaton: for each byte, the next state of every state, six bits apiece, so that a step
+/// is a shift and a mask without a branch.
+static DFA: [u64; 256] = {
+    use state::*;
+    const fn next(s: u32, b: u8) -> u32 {
+        match (s, b) {
+            (ACCEPT, 0x00..=0x7f) => ACCEPT,
+            (ACCEPT, 0xc2..=0xdf) => ONE,
+            (ACCEPT, 0xe0) => E0,
+            (ACCEPT, 0xe1..=0xec | 0xee..=0xef) => TWO,
+            (ACCEPT, 0xed) => ED,
+            (ACCEPT, 0xf0) => F0,
+            (ACCEPT, 0xf1..=0xf3) => THREE,
+            (ACCEPT, 0xf4) => F4,
+            (ONE, 0x80..=0xbf) => ACCEPT,
+            (TWO, 0x80..=0xbf) | (E0, 0xa0..=0xbf) | (ED, 0x80..=0x9f) => ONE,
+            (THREE, 0x80..=0xbf) | (F0, 0x90..=0xbf) | (F4, 0x80..=0x8f) => TWO,
+            _ => REJECT,
+        }
+    }
+    let mut table = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut s = 0;
+        while s <= F4 {
+            table[b] |= (next(s, b as u8) as u64) << s;
+            s += 6;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// [`is_utf8`] for short input, by the automaton, eight ASCII bytes at a time where it can:
+/// 1.5 to 3 times as fast as `std::str::from_utf8` below 64 bytes (3.3 against 5.7 ns for 16
+/// ASCII bytes, 6 against 19 ns for 16 bytes of Greek and symbols, 29 against 51 ns for 60).
+fn is_short_utf8(input: &[u8]) -> bool {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let step = |s: u64, b: u8| (DFA[usize::from(b)] >> s) & 63;
+    let mut s = u64::from(state::ACCEPT);
+    let mut words = input.chunks_exact(8);
+    for word in &mut words {
+        let ascii = <[u8; 8]>::try_from(word).is_ok_and(|w| u64::from_ne_bytes(w) & HIGH_BITS == 0);
+        if !(ascii && s == u64::from(state::ACCEPT)) {
+            s = word.iter().fold(s, |s, &b| step(s, b));
+        }
+    }
+    s = words.remainder().iter().fold(s, |s, &b| step(s, b));
+    s == u64::from(state::ACCEPT)
 }
 
 /// The length of the sequence a lead byte starts, if it is a lead byte.
@@ -150,6 +222,52 @@ mod tests {
             assert_eq!(feed_split(bad, &[]), Err(InvalidUtf8), "{bad:?}");
             for cut in 0..bad.len() {
                 assert_eq!(feed_split(bad, &[cut]), Err(InvalidUtf8), "{bad:?} at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_automaton_agrees_with_std_on_every_sequence_of_up_to_three_bytes() {
+        let mut seq = Vec::with_capacity(3);
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                seq.clear();
+                seq.extend([a, b]);
+                assert_eq!(is_short_utf8(&seq), std::str::from_utf8(&seq).is_ok(), "{seq:x?}");
+                if a < 0xc0 {
+                    continue; // a third byte after ASCII or a stray continuation changes nothing
+                }
+                for c in 0..=255u8 {
+                    seq.truncate(2);
+                    seq.push(c);
+                    let expected = std::str::from_utf8(&seq).is_ok();
+                    assert_eq!(is_short_utf8(&seq), expected, "{seq:x?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_automaton_agrees_with_std_on_four_byte_sequences_and_ascii_runs() {
+        let edges = [0x00u8, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xf4, 0xff];
+        for a in 0xf0..=0xf7u8 {
+            for b in 0..=255u8 {
+                for c in edges {
+                    for d in edges {
+                        let seq = [a, b, c, d];
+                        let expected = std::str::from_utf8(&seq).is_ok();
+                        assert_eq!(is_short_utf8(&seq), expected, "{seq:x?}");
+                    }
+                }
+            }
+        }
+        // Around the eight-byte ASCII steps: a sequence cut by a word boundary, at every offset.
+        let text = "ascii run, then κόσμε 𝄞 ✓ and ascii again".as_bytes();
+        for start in 0..text.len() {
+            for end in start..=text.len().min(start + 63) {
+                let piece = &text[start..end];
+                let expected = std::str::from_utf8(piece).is_ok();
+                assert_eq!(is_short_utf8(piece), expected, "{start}..{end}");
             }
         }
     }
