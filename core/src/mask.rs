@@ -40,13 +40,30 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 
 /// [`apply_mask`] for a short payload starting at key position 0 (at most a few dozen bytes),
 /// inlined into the caller: a small frame's payload is unmasked without a call.
-#[inline]
+#[inline(always)]
 pub(crate) fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
     apply_mask_words(buf, key);
 }
 
+/// Appends `src` unmasked with `key` (key position 0) to `dst`, in one pass: the copy of a small
+/// payload out of the input and its unmasking, together.
+#[inline(always)]
+pub(crate) fn unmask_into(src: &[u8], key: [u8; 4], dst: &mut Vec<u8>) {
+    let [a, b, c, d] = key;
+    let key8 = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
+    let mut words = src.chunks_exact(8);
+    for w in &mut words {
+        // Always eight bytes (`chunks_exact(8)`): the compiler drops the check.
+        if let Ok(w) = <[u8; 8]>::try_from(w) {
+            dst.extend_from_slice(&(u64::from_ne_bytes(w) ^ key8).to_ne_bytes());
+        }
+    }
+    // Eight is a multiple of four, so the tail starts at key position 0 again.
+    dst.extend(words.remainder().iter().enumerate().map(|(i, &x)| x ^ key[i & 3]));
+}
+
 /// The short-input path: eight bytes at a time, then the byte loop.
-#[inline]
+#[inline(always)]
 fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
     let [a, b, c, d] = key;
     let key8 = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
@@ -112,6 +129,20 @@ mod tests {
             apply_mask_short(&mut fast, key);
             reference(&mut slow, key, 0);
             assert_eq!(fast, slow, "len {len}");
+        }
+    }
+
+    #[test]
+    fn unmasking_into_a_vec_matches_byte_loop() {
+        let key = [0x9a, 0x01, 0xff, 0x42];
+        for len in 0..=130 {
+            let src: Vec<u8> = (0..len).map(|i| (i * 29 + 1) as u8).collect();
+            let mut slow = src.clone();
+            reference(&mut slow, key, 0);
+            let mut fast = vec![7];
+            unmask_into(&src, key, &mut fast);
+            assert_eq!(fast[0], 7, "appended, not overwritten");
+            assert_eq!(fast[1..], slow[..], "len {len}");
         }
     }
 

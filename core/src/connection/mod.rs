@@ -315,6 +315,12 @@ impl Connection {
     /// (or the connection is closed).
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        if self.reads_frames() {
+            // The hot path: a small message is built where it is returned.
+            if let Some(message) = self.decoder.decode_small(&mut self.input) {
+                return Some(Event::Message(message));
+            }
+        }
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
@@ -351,11 +357,11 @@ impl Connection {
     /// ```
     #[must_use]
     pub fn poll_message(&mut self) -> Option<Message> {
-        if !self.events.is_empty()
-            || !matches!(self.state, State::Open | State::Closing)
-            || self.discards_input()
-        {
+        if !self.reads_frames() {
             return None;
+        }
+        if let Some(message) = self.decoder.decode_small(&mut self.input) {
+            return Some(message);
         }
         match self.decoder.decode(&mut self.input) {
             Ok(Some(Decoded::Message(m))) => Some(m),
@@ -397,10 +403,7 @@ impl Connection {
     /// # Ok::<(), wsstream_core::InvalidState>(())
     /// ```
     pub fn poll_message_with<R>(&mut self, f: impl FnOnce(MessageRef<'_>) -> R) -> Option<R> {
-        if !self.events.is_empty()
-            || !matches!(self.state, State::Open | State::Closing)
-            || self.discards_input()
-        {
+        if !self.reads_frames() {
             return None;
         }
         let decoded = match self.decoder.decode_with(&mut self.input, f) {
@@ -411,6 +414,15 @@ impl Connection {
         };
         self.on_decoded(decoded);
         None
+    }
+
+    /// Whether the next event may be decoded from frames: open (or closing), nothing decoded
+    /// waiting, input not discarded.
+    #[inline]
+    fn reads_frames(&self) -> bool {
+        self.events.is_empty()
+            && matches!(self.state, State::Open | State::Closing)
+            && !self.discards_input()
     }
 
     /// Whether events wait to be taken with [`poll_event`](Self::poll_event) (decoded ones,
