@@ -285,8 +285,8 @@ impl Connection {
     /// How much room a driver should ask [`receive_room`](Self::receive_room) for, to read
     /// straight into the input: when the frame the input ends in is large (16 KiB or more), the
     /// rest of it and the next frame's header, so that its payload arrives without a copy, in
-    /// one allocation; at a boundary after a large frame, one as long. The driver may read as
-    /// much as the room holds. 0 means reading into a buffer of the driver's and calling
+    /// one allocation, and room for two more frames as long; at a boundary after a large frame,
+    /// three as long. The driver may read as much as the room holds. 0 means reading into a buffer of the driver's and calling
     /// [`receive`](Self::receive) is better (small frames, or before the handshake completes).
     /// A guess, never a limit.
     pub fn read_hint(&self) -> usize {

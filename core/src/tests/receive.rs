@@ -67,17 +67,19 @@ fn messages_read_in_place_equal_messages_copied_in() {
 }
 
 #[test]
-fn read_hint_asks_for_the_rest_of_a_large_frame_and_the_next_header() {
+fn read_hint_asks_for_the_rest_of_a_large_frame_and_room_for_more() {
     let mut s = open_server(Config::default());
     assert_eq!(s.read_hint(), 0, "nothing is known yet");
     let wire = masked(0x82, &[1; 40_000]);
+    // The rest of the frame and the next header, and room for two more frames as long.
+    let ahead = 2 * (40_000 + 14);
     s.receive(&wire[..100]);
-    assert_eq!(s.read_hint(), wire.len() - 100 + 14);
+    assert_eq!(s.read_hint(), wire.len() - 100 + 14 + ahead);
     s.receive(&wire[100..]);
     assert_eq!(s.read_hint(), 0, "the frame is complete");
     assert!(matches!(s.poll_event(), Some(Event::Message(_))));
-    // Between frames, after a large one: as much again.
-    assert_eq!(s.read_hint(), 14 + 40_000);
+    // Between frames, after a large one: three as long.
+    assert_eq!(s.read_hint(), 3 * (14 + 40_000));
     // Small frames are read in bulk, behind complete frames too.
     let mut small = open_server(Config::default());
     let mut wire = masked(0x82, b"a");
@@ -89,7 +91,7 @@ fn read_hint_asks_for_the_rest_of_a_large_frame_and_the_next_header() {
     let mut wire = masked(0x82, b"a");
     wire.extend(masked(0x82, &[3; 20_000]));
     behind.receive(&wire[..100]);
-    assert_eq!(behind.read_hint(), wire.len() - 100 + 14);
+    assert_eq!(behind.read_hint(), wire.len() - 100 + 14 + 2 * (20_000 + 14));
 }
 
 #[test]
