@@ -246,9 +246,9 @@ impl Connection {
 
     /// Room for the transport to read into directly: an empty buffer with at least `min` bytes
     /// of capacity, split off the end of the buffered input (a driver asks for
-    /// [`frame_bytes_needed`](Self::frame_bytes_needed), within its read budget). Fill it and hand it back with [`receive_bytes`](Self::receive_bytes),
-    /// which joins it to the input without a copy; hand it back empty if the read found
-    /// nothing, so that the capacity is not lost.
+    /// [`read_hint`](Self::read_hint)). Fill it and hand it back with
+    /// [`receive_bytes`](Self::receive_bytes), which joins it to the input without a copy;
+    /// hand it back empty if the read found nothing, so that the capacity is not lost.
     ///
     /// With a reader that fills spare capacity without zeroing it first (as tokio's
     /// `poll_read_buf`), large payloads then reach the connection with no copy at all, and the
@@ -286,9 +286,9 @@ impl Connection {
     /// straight into the input: when the frame the input ends in is large (16 KiB or more), the
     /// rest of it and the next frame's header, so that its payload arrives without a copy, in
     /// one allocation, and room for two more frames as long; at a boundary after a large frame,
-    /// three as long. The driver may read as much as the room holds. 0 means reading into a buffer of the driver's and calling
-    /// [`receive`](Self::receive) is better (small frames, or before the handshake completes).
-    /// A guess, never a limit.
+    /// three as long. The driver may read as much as the room holds. 0 means reading into a
+    /// buffer of the driver's and calling [`receive`](Self::receive) is better (small frames,
+    /// or before the handshake completes). A guess, never a limit.
     pub fn read_hint(&self) -> usize {
         if matches!(self.state, State::Open | State::Closing) {
             self.decoder.read_hint(&self.input)
@@ -363,7 +363,7 @@ impl Connection {
         if let Some(message) = self.decoder.decode_small(&mut self.input) {
             return Some(message);
         }
-        match self.decoder.decode(&mut self.input) {
+        match self.decoder.decode_frames(&mut self.input) {
             Ok(Some(Decoded::Message(m))) => Some(m),
             decoded => {
                 self.on_decoded(decoded);

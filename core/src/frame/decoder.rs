@@ -258,6 +258,18 @@ impl Decoder {
         if let Some(message) = self.decode_small(input) {
             return Ok(Some(Decoded::Message(message)));
         }
+        self.decode_frames(input)
+    }
+
+    /// [`decode`](Self::decode) past its short path, for a caller that has just tried
+    /// [`decode_small`](Self::decode_small) (or the lending path) on the same input.
+    pub(crate) fn decode_frames(
+        &mut self,
+        input: &mut BytesMut,
+    ) -> Result<Option<Decoded>, ProtocolError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         loop {
             let Some(current) = self.advance_front(input)? else { return Ok(None) };
             self.current = None;
@@ -341,7 +353,7 @@ impl Decoder {
             }
             small.undo(input);
         }
-        Ok(match self.decode(input)? {
+        Ok(match self.decode_frames(input)? {
             Some(Decoded::Message(m)) => Some(Ok(f(m.as_borrowed()))),
             Some(other) => Some(Err(other)),
             None => None,
@@ -457,13 +469,13 @@ impl Decoder {
                 while self.ahead.front().is_some_and(|a| a.header_at < self.consumed) {
                     self.ahead.pop_front();
                 }
-                let unmasked = match self.ahead.front() {
-                    Some(a) if a.header_at == self.consumed => a.unmasked,
+                let unmasked = match self.ahead.front().copied() {
+                    Some(a) if a.header_at == self.consumed => {
+                        self.ahead.pop_front();
+                        a.unmasked
+                    }
                     _ => 0,
                 };
-                if self.ahead.front().is_some_and(|a| a.header_at == self.consumed) {
-                    self.ahead.pop_front();
-                }
                 // `advance`, not `split_to`: no handle to create and drop (an atomic pair per
                 // frame once the buffer is shared).
                 self.advance(input, used);
