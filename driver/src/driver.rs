@@ -392,11 +392,12 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
         if R::READS_INTO_SPARE_CAPACITY && hint > 0 {
             if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
                 // A large frame (its rest, or the next of a stream of them) straight into the
-                // connection's input: no copy, and no zeroing first. As much as the room holds
-                // (at least the hint), so that a read brings several frames when they are there,
-                // and their replies leave in one write.
+                // connection's input: no copy, and no zeroing first. The hint ends at a frame
+                // boundary and spans several frames when they fit, so that a read brings several
+                // when they are there (and their replies leave in one write), and no frame is
+                // left half in an allocation too small for its rest.
                 let mut room = s.conn.receive_room(hint);
-                let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, limit);
+                let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, limit.min(hint));
                 s.conn.receive_bytes(room);
                 return self.after_read(s, polled);
             }

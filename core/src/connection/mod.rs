@@ -282,16 +282,20 @@ impl Connection {
         }
     }
 
-    /// How much room a driver should ask [`receive_room`](Self::receive_room) for, to read
-    /// straight into the input: when the frame the input ends in is large (16 KiB or more), the
-    /// rest of it and the next frame's header, so that its payload arrives without a copy, in
-    /// one allocation, and room for two more frames as long; at a boundary after a large frame,
-    /// three as long. The driver may read as much as the room holds. 0 means reading into a
-    /// buffer of the driver's and calling [`receive`](Self::receive) is better (small frames,
-    /// or before the handshake completes). A guess, never a limit.
+    /// How many bytes a driver should read straight into the input, asking
+    /// [`receive_room`](Self::receive_room) for that much and reading no more: nonzero when the
+    /// frame the input ends in is large (16 KiB or more), or was between frames after a large
+    /// one. 0 means reading into a buffer of the driver's and calling
+    /// [`receive`](Self::receive) is better (small frames, or before the handshake completes).
+    ///
+    /// The figure ends at a frame boundary, supposing the frames that follow are as long as the
+    /// tail one: as many whole frames as the input's spare capacity holds, or, when not even
+    /// the rest of the tail frame fits, that rest and two frames more in a new allocation. So a
+    /// read never leaves a frame half in an allocation too small for the rest of it, and
+    /// payloads are neither copied when the input grows nor read one frame per call.
     pub fn read_hint(&self) -> usize {
         if matches!(self.state, State::Open | State::Closing) {
-            self.decoder.read_hint(&self.input)
+            self.decoder.read_hint(&self.input, self.input.capacity() - self.input.len())
         } else {
             0
         }

@@ -13,9 +13,7 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::config::Role;
 use crate::error::ProtocolError;
-use crate::frame::header::{
-    FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, MAX_HEADER_BYTES, OpCode, RSV1_BIT,
-};
+use crate::frame::header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, OpCode, RSV1_BIT};
 use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};
 use crate::utf8::Utf8Validator;
@@ -223,25 +221,42 @@ impl Decoder {
         None
     }
 
-    /// How much room to read into straight in the input, when the frame it ends in is large (at
-    /// least [`LARGE_FRAME_BYTES`]): the rest of that frame and the next header, so that the
-    /// frame's payload arrives in one allocation and the buffer is not grown (a copy) while it
-    /// is half there, and room for two more frames as long, so that one read can bring several.
-    /// At a frame boundary with nothing buffered, three frames as long as the last data frame
-    /// are expected if it was large. 0 otherwise: small frames are better read in bulk and
-    /// copied.
-    pub fn read_hint(&self, input: &[u8]) -> usize {
-        /// Frames of the same length asked room for after the one in progress, so that a read
-        /// can bring several (one read per frame doubled the syscalls of a 64 KiB stream).
+    /// How many bytes to read straight into the input, when the frame it ends in is large (at
+    /// least [`LARGE_FRAME_BYTES`]) or, with nothing buffered, the last data frame was: 0
+    /// otherwise, since small frames are better read in bulk and copied. `spare` is the
+    /// capacity behind the input.
+    ///
+    /// The figure ends at a frame boundary, taking the frames that follow as long as the tail
+    /// one, so that a read never leaves a frame half in an allocation too small for its rest:
+    /// growing the input then copies nothing but a few header bytes. It is the rest of the tail
+    /// frame plus as many whole frames as `spare` holds when that much fits; otherwise the rest
+    /// and up to two whole frames more (within 512 KiB; at least one at a boundary), in a new
+    /// allocation, so that one read can bring several (one read per frame doubled the syscalls
+    /// of a 64 KiB stream).
+    pub fn read_hint(&self, input: &[u8], spare: usize) -> usize {
+        /// Whole frames asked room for, past the rest of the tail one, when the input must grow.
         const FRAMES_AHEAD: usize = 2;
-        match self.tail_frame(input) {
+        /// At most this much is asked room for past the rest of the tail frame.
+        const AHEAD_BYTES: usize = 512 << 10;
+        let masked = self.role == Role::Server;
+        let (needed, frame) = match self.tail_frame(input) {
             Some((needed, len)) if len >= LARGE_FRAME_BYTES => {
-                needed + MAX_HEADER_BYTES + FRAMES_AHEAD * (len + MAX_HEADER_BYTES)
+                (needed, FrameHeader::encoded_len(len as u64, masked) + len)
             }
             None if input.is_empty() && self.last_data_len >= LARGE_FRAME_BYTES => {
-                (1 + FRAMES_AHEAD) * (MAX_HEADER_BYTES + self.last_data_len)
+                let len = self.last_data_len;
+                (0, FrameHeader::encoded_len(len as u64, masked) + len)
             }
-            _ => 0,
+            _ => return 0,
+        };
+        match spare.checked_sub(needed) {
+            Some(after) if needed > 0 || after >= frame => needed + after / frame * frame,
+            _ => {
+                // Frames of a megabyte get an allocation each: frames ahead would only hold
+                // memory longer, since a read brings less than one anyway.
+                let ahead = (AHEAD_BYTES / frame).min(FRAMES_AHEAD).max(usize::from(needed == 0));
+                needed + ahead * frame
+            }
         }
     }
 

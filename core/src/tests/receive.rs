@@ -71,15 +71,22 @@ fn read_hint_asks_for_the_rest_of_a_large_frame_and_room_for_more() {
     let mut s = open_server(Config::default());
     assert_eq!(s.read_hint(), 0, "nothing is known yet");
     let wire = masked(0x82, &[1; 40_000]);
-    // The rest of the frame and the next header, and room for two more frames as long.
-    let ahead = 2 * (40_000 + 14);
+    let frame = wire.len(); // 8 header bytes (16-bit length, masking key) and the payload
+    assert_eq!(frame, 8 + 40_000);
+    // Without spare capacity for the rest of the frame: that rest and two frames more.
     s.receive(&wire[..100]);
-    assert_eq!(s.read_hint(), wire.len() - 100 + 14 + ahead);
-    s.receive(&wire[100..]);
+    assert_eq!(s.read_hint(), frame - 100 + 2 * frame);
+    // Once `receive` reserved the rest of the frame (it knows the header now), that rest.
+    s.receive(&wire[100..200]);
+    assert!(s.read_hint() >= frame - 200);
+    assert_eq!((200 + s.read_hint()) % frame, 0, "ends at a frame boundary");
+    s.receive(&wire[200..]);
     assert_eq!(s.read_hint(), 0, "the frame is complete");
     assert!(matches!(s.poll_event(), Some(Event::Message(_))));
-    // Between frames, after a large one: three as long.
-    assert_eq!(s.read_hint(), 3 * (14 + 40_000));
+    // Between frames, after a large one: whole frames as long, as many as the spare capacity
+    // holds (at least one), or three in a new allocation.
+    let hint = s.read_hint();
+    assert!(hint >= frame && hint % frame == 0, "{hint}");
     // Small frames are read in bulk, behind complete frames too.
     let mut small = open_server(Config::default());
     let mut wire = masked(0x82, b"a");
@@ -89,9 +96,55 @@ fn read_hint_asks_for_the_rest_of_a_large_frame_and_room_for_more() {
     // A large frame behind a complete small one is found.
     let mut behind = open_server(Config::default());
     let mut wire = masked(0x82, b"a");
-    wire.extend(masked(0x82, &[3; 20_000]));
+    let large = masked(0x82, &[3; 20_000]);
+    wire.extend(&large);
     behind.receive(&wire[..100]);
-    assert_eq!(behind.read_hint(), wire.len() - 100 + 14 + 2 * (20_000 + 14));
+    assert_eq!(behind.read_hint(), wire.len() - 100 + 2 * large.len());
+}
+
+#[test]
+fn read_hint_ends_at_frame_boundaries_within_the_spare_capacity() {
+    let mut s = open_server(Config::default());
+    let one = masked(0x82, &[7; 30_000]);
+    let frame = one.len();
+    let stream: Vec<u8> = (0..8).flat_map(|_| one.iter().copied()).collect();
+    let mut fed = 0;
+    let mut messages = 0;
+    // The first bytes come through a driver's buffer; from then on the reads go straight into
+    // the input, each as large as the hint, in pieces that end anywhere.
+    s.receive(&stream[..50]);
+    fed += 50;
+    let mut grown = 0;
+    while fed < stream.len() {
+        let hint = s.read_hint();
+        assert!(hint > 0, "at {fed}");
+        let mut room = s.receive_room(hint);
+        assert!(room.capacity() >= hint, "the room is smaller than the hint");
+        // The hint is the rest of the tail frame plus whole frames.
+        assert_eq!((fed + hint) % frame, 0, "hint {hint} at {fed} is not frame-aligned");
+        // A short read (a third of the hint) leaves the rest of its frame room in this allocation.
+        let n = (hint / 3).max(1).min(stream.len() - fed);
+        room.extend_from_slice(&stream[fed..fed + n]);
+        fed += n;
+        let ptr = room.as_ptr();
+        s.receive_bytes(room);
+        while let Some(Event::Message(m)) = s.poll_event() {
+            assert_eq!(m.as_bytes().len(), 30_000);
+            messages += 1;
+        }
+        // The rest of a frame left half-read fits behind it: the next hint needs no growth.
+        let needed = s.frame_bytes_needed();
+        if needed > 0 {
+            let next = s.read_hint();
+            let room = s.receive_room(next);
+            if room.as_ptr() != ptr.wrapping_add(n) {
+                grown += 1;
+            }
+            s.receive_bytes(room);
+        }
+    }
+    assert_eq!(messages, 8);
+    assert_eq!(grown, 0, "a half-read frame was moved to a new allocation");
 }
 
 #[test]
