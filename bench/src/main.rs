@@ -8,7 +8,7 @@
 //! cargo run -p wsstream-bench --release -- server|client|core|memory [--quick]
 //! ```
 //!
-//! Options: `--quick`, `--reps N` (default 3), `--libs a,b,...`, `--sizes 16,1024,...`,
+//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 2 more), `--libs a,b,...`, `--sizes 16,1024,...`,
 //! `--conns 1,64`, `--threads N` (runtime worker threads of every measured process, default 1),
 //! `--out PATH`, `--no-pin` (let the scheduler place the processes; see `affinity.rs`).
 //!
@@ -135,6 +135,13 @@ impl Plan {
 }
 
 impl Plan {
+    /// How many interleaved runs a cell gets: two more for large messages (64 KiB and up),
+    /// whose figures swing most from run to run (TCP's pacing of loopback transfers, for every
+    /// library alike), so that their median is steadier.
+    fn cell_reps(&self, size: usize) -> usize {
+        if size >= LARGE_MESSAGE_BYTES && !self.quick { self.reps + 2 } else { self.reps }
+    }
+
     /// This plan with the warm-up and window stretched for a cell with many bytes in flight
     /// (64 connections of 1 MiB messages), so that several round trips fit in each.
     fn for_cell(&self, size: usize, conns: usize, depth: usize) -> Self {
@@ -145,6 +152,9 @@ impl Plan {
         Self { warmup: self.warmup.max(warmup), window: self.window.max(window), ..self.clone() }
     }
 }
+
+/// Messages from this size up count as large: their cells get more runs.
+const LARGE_MESSAGE_BYTES: usize = 64 << 10;
 
 /// `16,1024` as numbers.
 fn numbers(list: &str) -> Result<Vec<usize>, String> {
@@ -303,7 +313,7 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
             let depth = depth_for(size);
             let mut runs: Vec<(Lib, Vec<Sample>)> =
                 plan.libs.iter().map(|&l| (l, vec![])).collect();
-            for rep in 0..plan.reps {
+            for rep in 0..plan.cell_reps(size) {
                 for (lib, samples) in &mut runs {
                     let cell = plan.for_cell(size, conns, depth);
                     let sample = match &echo {
