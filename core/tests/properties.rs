@@ -53,6 +53,39 @@ fn open_pair(fragment_size: Option<usize>) -> (Connection, Connection) {
     (client, server)
 }
 
+/// Moves everything `from` transmits into `to` as a driver reading large frames straight into
+/// the input does: [`Connection::read_hint`] bytes at most into the room
+/// [`Connection::receive_room`] gives, pieces of the given sizes otherwise, taking the messages
+/// after each read. Returns the messages.
+fn pump_into_room(from: &mut Connection, to: &mut Connection, cuts: &[usize]) -> Vec<Message> {
+    let mut wire = Vec::new();
+    while let Some(Transmit::Data(b)) = from.poll_transmit() {
+        wire.extend_from_slice(&b);
+    }
+    let mut rest = &wire[..];
+    let mut got = Vec::new();
+    for i in 0.. {
+        if rest.is_empty() {
+            break;
+        }
+        let n = cuts[i % cuts.len()].clamp(1, rest.len());
+        let hint = to.read_hint();
+        if hint > 0 {
+            let n = n.min(hint);
+            let mut room = to.receive_room(hint);
+            assert!(room.capacity() >= hint);
+            room.extend_from_slice(&rest[..n]);
+            to.receive_bytes(room);
+            rest = &rest[n..];
+        } else {
+            to.receive(&rest[..n]);
+            rest = &rest[n..];
+        }
+        got.extend(messages(to));
+    }
+    got
+}
+
 /// A handshake `conn` accepts: a request for a server, the matching response for a client.
 fn valid_handshake(conn: &mut Connection) -> Vec<u8> {
     if conn.role() == Role::Server {
@@ -100,6 +133,20 @@ proptest! {
         pump(&mut server, &mut client, &cuts);
         prop_assert_eq!(&messages(&mut server), &msgs);
         prop_assert_eq!(&messages(&mut client), &msgs);
+    }
+
+    #[test]
+    fn round_trip_with_reads_into_the_input(
+        msgs in proptest::collection::vec(message(), 0..8),
+        cuts in proptest::collection::vec(1usize..150_000, 1..6),
+    ) {
+        let (mut client, mut server) = open_pair(None);
+        for m in &msgs {
+            client.send(m.clone()).unwrap();
+            server.send(m.clone()).unwrap();
+        }
+        prop_assert_eq!(&pump_into_room(&mut client, &mut server, &cuts), &msgs);
+        prop_assert_eq!(&pump_into_room(&mut server, &mut client, &cuts), &msgs);
     }
 
     #[test]

@@ -294,7 +294,7 @@ impl Connection {
     /// read never leaves a frame half in an allocation too small for the rest of it, and
     /// payloads are neither copied when the input grows nor read one frame per call.
     pub fn read_hint(&self) -> usize {
-        if matches!(self.state, State::Open | State::Closing) {
+        if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {
             self.decoder.read_hint(&self.input, self.input.capacity() - self.input.len())
         } else {
             0
