@@ -290,9 +290,11 @@ impl Connection {
     ///
     /// The figure ends at a frame boundary, supposing the frames that follow are as long as the
     /// tail one: as many whole frames as the input's spare capacity holds, or, when not even
-    /// the rest of the tail frame fits, that rest and two frames more in a new allocation. So a
-    /// read never leaves a frame half in an allocation too small for the rest of it, and
-    /// payloads are neither copied when the input grows nor read one frame per call.
+    /// the rest of the tail frame fits, that rest and up to two frames more (within 512 KiB)
+    /// in a new allocation. So a read never leaves a frame half in an allocation too small for
+    /// the rest of it, and payloads are neither copied when the input grows nor read one frame
+    /// per call. The spare capacity stays with the connection until it is used: after a stream
+    /// of large frames, at most the rest of one frame and two more.
     pub fn read_hint(&self) -> usize {
         if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {
             self.decoder.read_hint(&self.input, self.input.capacity() - self.input.len())
