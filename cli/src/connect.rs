@@ -22,7 +22,10 @@ const BINARY_CHUNK_BYTES: usize = 64 << 10;
 /// Arguments of `wsstream connect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The server: ws://HOST[:PORT]/PATH or wss://... (http:// and https:// mean the same).
+    /// The server's URL (`ws://` or `wss://`; `http://` and `https://` mean the same).
+    #[arg(
+        help = "The server: ws://HOST[:PORT]/PATH or wss://... (http:// and https:// mean the same)"
+    )]
     url: String,
     /// Send standard input as binary messages, as its bytes arrive (no line splitting).
     #[arg(long)]
