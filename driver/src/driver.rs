@@ -18,7 +18,10 @@
 //! connections hold no buffer of their own; but a large frame (16 KiB or more) is read straight
 //! into the connection's input when the runtime can read without zeroing first
 //! ([`Runtime::READS_INTO_SPARE_CAPACITY`], tokio's plain TCP): its payload is neither copied nor
-//! zeroed, and is unmasked on receipt, while in cache.
+//! zeroed, and is unmasked on receipt, while in cache. Elsewhere (smol, async-std, TLS) a large
+//! frame is still copied into room reserved for it, read no further than
+//! [`Connection::read_hint`](wsstream_core::Connection::read_hint) says, so that the input never
+//! grows (a copy) with half a frame in it.
 //!
 //! ```text
 //!   Writable ─ conn.send ─▶ ┌────────┐ ── chunks_vectored ──▶ socket
@@ -383,7 +386,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
             return Ok(false);
         }
         // Reading ahead of a reader that is behind stops at the budget.
-        let limit = if self.room {
+        let mut limit = if self.room {
             READ_BUFFER_BYTES
         } else {
             self.settings.receive_budget - s.conn.buffered_input()
@@ -405,6 +408,14 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
                 s.conn.receive_bytes(room);
                 return self.after_read(s, polled);
             }
+        }
+        if hint > 0 {
+            // Copied through the per-thread buffer, but into room reserved for the hint and no
+            // more than it: the read still ends at a frame boundary, or inside a frame whose
+            // rest fits, so the input never grows (a copy) with half a large frame in it.
+            let room = s.conn.receive_room(hint);
+            s.conn.receive_bytes(room);
+            limit = limit.min(hint);
         }
         let (io, conn) = (&mut self.io, &mut s.conn);
         let mut read_into = |buf: &mut [u8]| {
