@@ -75,4 +75,7 @@ impl Runtime for AsyncStd {
     fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
         wsstream_driver::runtime::async_io_timer(deadline)
     }
+
+    // On Unix, large payloads are read straight into the spare capacity: no copy, no zeroing.
+    wsstream_driver::async_io_reads!();
 }

@@ -17,11 +17,11 @@
 //! Reads go into a per-thread buffer and are copied into the connection, so that idle
 //! connections hold no buffer of their own; but a large frame (16 KiB or more) is read straight
 //! into the connection's input when the runtime can read without zeroing first
-//! ([`Runtime::READS_INTO_SPARE_CAPACITY`], tokio's plain TCP): its payload is neither copied nor
-//! zeroed, and is unmasked on receipt, while in cache. Elsewhere (smol, async-std, TLS) a large
-//! frame is still copied into room reserved for it, read no further than
-//! [`Connection::read_hint`](wsstream_core::Connection::read_hint) says, so that the input never
-//! grows (a copy) with half a frame in it.
+//! ([`Runtime::READS_INTO_SPARE_CAPACITY`]: plain TCP on tokio, and on smol and async-std on
+//! Unix): its payload is neither copied nor zeroed, and is unmasked on receipt, while in cache.
+//! Elsewhere (TLS, or another runtime) a large frame is still copied into room reserved for it,
+//! read no further than [`Connection::read_hint`](wsstream_core::Connection::read_hint) says, so
+//! that the input never grows (a copy) with half a frame in it.
 //!
 //! ```text
 //!   Writable ─ conn.send ─▶ ┌────────┐ ── chunks_vectored ──▶ socket

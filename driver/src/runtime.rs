@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::BytesMut;
+/// The buffer of [`Runtime::poll_read_buf`], for adapters (and [`async_io_reads!`](crate::async_io_reads)).
+pub use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
 
 /// A boxed, sendable future: what [`Runtime::connect`] returns and [`Runtime::spawn`] takes.
@@ -49,7 +50,8 @@ pub trait Runtime: Clone + Default + Send + Sync + Unpin + 'static {
     /// gives how many (0 at the end of the stream).
     ///
     /// The default zeroes the room and reads through [`AsyncRead`]; an adapter whose runtime
-    /// can read into uninitialized memory (tokio's `ReadBuf`) overrides it and sets
+    /// can read into uninitialized memory (tokio's `ReadBuf`, or [`poll_read_uninit`] on
+    /// async-io) overrides it and sets
     /// [`READS_INTO_SPARE_CAPACITY`](Self::READS_INTO_SPARE_CAPACITY).
     fn poll_read_buf(
         tcp: Pin<&mut Self::Tcp>,
@@ -97,4 +99,136 @@ impl Timer for async_io::Timer {
 #[cfg(feature = "async-io")]
 pub fn async_io_timer(deadline: Instant) -> Pin<Box<dyn Timer>> {
     Box::pin(async_io::Timer::at(deadline))
+}
+
+/// Inside `impl Runtime for ...` of an async-io runtime whose `Tcp` is a socket (`AsFd`):
+/// sets [`Runtime::READS_INTO_SPARE_CAPACITY`] and reads with [`poll_read_uninit`], on Unix
+/// (elsewhere the defaults stay). Shared by the async-std and smol adapters.
+#[cfg(feature = "async-io")]
+#[macro_export]
+macro_rules! async_io_reads {
+    () => {
+        const READS_INTO_SPARE_CAPACITY: bool = cfg!(unix);
+
+        #[cfg(unix)]
+        fn poll_read_buf(
+            tcp: ::std::pin::Pin<&mut Self::Tcp>,
+            cx: &mut ::std::task::Context<'_>,
+            buf: &mut $crate::runtime::BytesMut,
+            max: usize,
+        ) -> ::std::task::Poll<::std::io::Result<usize>> {
+            $crate::runtime::poll_read_uninit(tcp, cx, buf, max)
+        }
+    };
+}
+
+/// [`Runtime::poll_read_buf`] without zeroing, for a socket of an async-io runtime (async-std,
+/// smol): the kernel writes straight into the spare capacity of `buf` (at most `max` bytes),
+/// so that large payloads reach the connection's input with no copy and no zeroing.
+///
+/// The socket is read at once, without waiting; only when it has nothing does this go through
+/// [`AsyncRead::poll_read`] (into a few zeroed bytes), which registers `cx` with the reactor,
+/// or takes what arrived meanwhile. Unix only.
+#[cfg(all(unix, feature = "async-io"))]
+pub fn poll_read_uninit<S>(
+    mut tcp: Pin<&mut S>,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    max: usize,
+) -> Poll<io::Result<usize>>
+where
+    S: AsyncRead + std::os::fd::AsFd,
+{
+    /// Zeroed bytes offered to `poll_read` when the socket was empty.
+    const WAIT_BYTES: usize = 4 << 10;
+    if buf.capacity() == buf.len() {
+        buf.reserve(WAIT_BYTES);
+    }
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(max).max(1);
+    loop {
+        match rustix::net::recv(tcp.as_fd(), &mut spare[..len], rustix::net::RecvFlags::DONTWAIT) {
+            Ok(((filled, _), _)) => {
+                let n = filled.len();
+                // SAFETY: `recv` initialized the first `n` bytes of the spare capacity (it gave
+                // them back as `filled`), and `n <= len <= spare capacity`.
+                unsafe { buf.set_len(buf.len() + n) };
+                return Poll::Ready(Ok(n));
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => break,
+            Err(e) => return Poll::Ready(Err(e.into())),
+        }
+    }
+    let start = buf.len();
+    let room = len.min(WAIT_BYTES);
+    buf.resize(start + room, 0);
+    let polled = tcp.as_mut().poll_read(cx, &mut buf[start..]);
+    let filled = match polled {
+        Poll::Ready(Ok(n)) => n.min(room),
+        _ => 0,
+    };
+    buf.truncate(start + filled);
+    polled
+}
+
+#[cfg(all(test, unix, feature = "async-io"))]
+mod tests {
+    use std::io::Write as _;
+    use std::net::{TcpListener, TcpStream};
+
+    use async_io::Async;
+
+    use super::*;
+
+    /// A connected pair on 127.0.0.1: the blocking writer, and the reader under async-io.
+    fn pair() -> (TcpStream, Async<TcpStream>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let writer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (reader, _) = listener.accept().unwrap();
+        (writer, Async::new(reader).unwrap())
+    }
+
+    fn read(reader: &mut Async<TcpStream>, buf: &mut BytesMut, max: usize) -> io::Result<usize> {
+        async_io::block_on(std::future::poll_fn(|cx| {
+            poll_read_uninit(Pin::new(&mut *reader), cx, buf, max)
+        }))
+    }
+
+    #[test]
+    fn reads_into_spare_capacity_after_what_is_there() {
+        let (mut writer, mut reader) = pair();
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + 3) as u8).collect();
+        writer.write_all(&data).unwrap();
+        let mut buf = BytesMut::with_capacity(200_000);
+        buf.extend_from_slice(b"head");
+        while buf.len() < 4 + data.len() {
+            let before = buf.len();
+            let n = read(&mut reader, &mut buf, 30_000).unwrap();
+            assert!(n > 0 && n <= 30_000, "{n}");
+            assert_eq!(buf.len(), before + n);
+        }
+        assert_eq!(&buf[..4], b"head");
+        assert_eq!(&buf[4..], &data[..]);
+    }
+
+    #[test]
+    fn waits_for_data_then_reports_the_end() {
+        let (mut writer, mut reader) = pair();
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            writer.write_all(b"late").unwrap();
+            // Dropping the writer ends the stream.
+        });
+        // Nothing there yet: the read waits on the reactor, then takes what came.
+        let mut buf = BytesMut::new();
+        let mut got = 0;
+        while got < 4 {
+            got += read(&mut reader, &mut buf, 1 << 20).unwrap();
+        }
+        assert_eq!(&buf[..], b"late");
+        late.join().unwrap();
+        assert_eq!(read(&mut reader, &mut buf, 1 << 20).unwrap(), 0, "the end of the stream");
+        assert_eq!(&buf[..], b"late");
+    }
 }
