@@ -59,19 +59,30 @@ pub trait Runtime: Clone + Default + Send + Sync + Unpin + 'static {
         buf: &mut BytesMut,
         max: usize,
     ) -> Poll<io::Result<usize>> {
-        let start = buf.len();
         // The spare capacity, or 8 KiB when there is none; never more than `max`.
-        let spare = buf.capacity() - start;
+        let spare = buf.capacity() - buf.len();
         let room = if spare == 0 { 8 << 10 } else { spare }.min(max).max(1);
-        buf.resize(start + room, 0);
-        let polled = tcp.poll_read(cx, &mut buf[start..]);
-        let filled = match polled {
-            Poll::Ready(Ok(n)) => n.min(room),
-            _ => 0,
-        };
-        buf.truncate(start + filled);
-        polled
+        poll_read_zeroed(tcp, cx, buf, room)
     }
+}
+
+/// Reads at most `room` bytes through [`AsyncRead`] into `room` zeroed bytes appended to `buf`,
+/// keeping what was read.
+fn poll_read_zeroed<S: AsyncRead + ?Sized>(
+    tcp: Pin<&mut S>,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    room: usize,
+) -> Poll<io::Result<usize>> {
+    let start = buf.len();
+    buf.resize(start + room, 0);
+    let polled = tcp.poll_read(cx, &mut buf[start..]);
+    let filled = match polled {
+        Poll::Ready(Ok(n)) => n.min(room),
+        _ => 0,
+    };
+    buf.truncate(start + filled);
+    polled
 }
 
 /// A resettable one-shot timer.
@@ -131,7 +142,7 @@ macro_rules! async_io_reads {
 /// or takes what arrived meanwhile. Unix only.
 #[cfg(all(unix, feature = "async-io"))]
 pub fn poll_read_uninit<S>(
-    mut tcp: Pin<&mut S>,
+    tcp: Pin<&mut S>,
     cx: &mut Context<'_>,
     buf: &mut BytesMut,
     max: usize,
@@ -160,16 +171,7 @@ where
             Err(e) => return Poll::Ready(Err(e.into())),
         }
     }
-    let start = buf.len();
-    let room = len.min(WAIT_BYTES);
-    buf.resize(start + room, 0);
-    let polled = tcp.as_mut().poll_read(cx, &mut buf[start..]);
-    let filled = match polled {
-        Poll::Ready(Ok(n)) => n.min(room),
-        _ => 0,
-    };
-    buf.truncate(start + filled);
-    polled
+    poll_read_zeroed(tcp, cx, buf, len.min(WAIT_BYTES))
 }
 
 #[cfg(all(test, unix, feature = "async-io"))]
