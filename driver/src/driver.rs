@@ -398,10 +398,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
                 // connection's input: no copy, and no zeroing first. The hint ends at a frame
                 // boundary and spans several frames when they fit, so that a read brings several
                 // when they are there (and their replies leave in one write), and no frame is
-                // left half in an allocation too small for its rest.
-                // The hint, whole, when the reader keeps up: the room is the connection's own,
-                // so the per-thread buffer's size does not bound it, and a megabyte frame
-                // arrives in fewer reads.
+                // left half in an allocation too small for its rest. All of it when the reader
+                // keeps up: the room is the connection's own, so the per-thread buffer's size
+                // does not bound it, and a megabyte frame arrives in fewer reads.
                 let max = if self.room { hint } else { limit.min(hint) };
                 let mut room = s.conn.receive_room(hint);
                 let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);

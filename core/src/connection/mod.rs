@@ -231,8 +231,13 @@ impl Connection {
         }
         // Joins without a copy when `data` directly follows the input in one allocation (the
         // room split off by `receive_room`); copies otherwise.
+        let arrived = !data.is_empty();
         self.input.unsplit(data);
-        self.process_arrived();
+        // Room handed back empty (a read that found nothing, or room only reserved) brings
+        // nothing to unmask or check.
+        if arrived {
+            self.process_arrived();
+        }
     }
 
     /// Unmasks (and checks) what just arrived of the frame at the front of the input while it
