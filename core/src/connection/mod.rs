@@ -326,19 +326,17 @@ impl Connection {
     /// (or the connection is closed).
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        if self.reads_frames() {
-            // The hot path: a small message is built where it is returned.
-            if let Some(message) = self.decoder.decode_small(&mut self.input) {
-                return Some(Event::Message(message));
-            }
-        }
         loop {
             if let Some(event) = self.events.pop_front() {
                 return Some(event);
             }
             if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {
-                // The hot path: a data message leaves at once, not through the event queue.
-                match self.decoder.decode(&mut self.input) {
+                // The hot path: a small message is built where it is returned.
+                if let Some(message) = self.decoder.decode_small(&mut self.input) {
+                    return Some(Event::Message(message));
+                }
+                // A data message leaves at once, not through the event queue.
+                match self.decoder.decode_frames(&mut self.input) {
                     Ok(Some(Decoded::Message(m))) => return Some(Event::Message(m)),
                     decoded => {
                         if !self.on_decoded(decoded) {

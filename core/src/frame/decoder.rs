@@ -268,9 +268,7 @@ impl Decoder {
     /// # Errors
     /// The first protocol violation; the decoder must not be used afterwards.
     pub fn decode(&mut self, input: &mut BytesMut) -> Result<Option<Decoded>, ProtocolError> {
-        if let Some(e) = self.failed {
-            return Err(e);
-        }
+        // After a failure the short path declines, and `decode_frames` returns the error.
         if let Some(message) = self.decode_small(input) {
             return Ok(Some(Decoded::Message(message)));
         }
