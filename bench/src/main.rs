@@ -8,8 +8,9 @@
 //! cargo run -p wsstream-bench --release -- server|client|core|memory [--quick]
 //! ```
 //!
-//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 2 more), `--libs a,b,...`, `--sizes 16,1024,...`,
-//! `--conns 1,64`, `--threads N` (runtime worker threads of every measured process, default 1),
+//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 2 more),
+//! `--libs a,b,...`, `--sizes 16,1024,...`, `--conns 1,64`, `--threads N` (runtime worker
+//! threads of every measured process, default 1),
 //! `--out PATH`, `--no-pin` (let the scheduler place the processes; see `affinity.rs`).
 //!
 //! Every server and client runs in its own process (this binary, re-executed as

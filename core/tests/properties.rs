@@ -64,23 +64,21 @@ fn pump_into_room(from: &mut Connection, to: &mut Connection, cuts: &[usize]) ->
     }
     let mut rest = &wire[..];
     let mut got = Vec::new();
-    for i in 0.. {
-        if rest.is_empty() {
-            break;
-        }
-        let n = cuts[i % cuts.len()].clamp(1, rest.len());
+    let mut i = 0;
+    while !rest.is_empty() {
+        let mut n = cuts[i % cuts.len()].clamp(1, rest.len());
         let hint = to.read_hint();
         if hint > 0 {
-            let n = n.min(hint);
+            n = n.min(hint);
             let mut room = to.receive_room(hint);
             assert!(room.capacity() >= hint);
             room.extend_from_slice(&rest[..n]);
             to.receive_bytes(room);
-            rest = &rest[n..];
         } else {
             to.receive(&rest[..n]);
-            rest = &rest[n..];
         }
+        rest = &rest[n..];
+        i += 1;
         got.extend(messages(to));
     }
     got
