@@ -52,8 +52,7 @@ pub(crate) fn serve(lib: Lib, threads: usize) -> io::Result<()> {
             loop {
                 let (tcp, _) = listener.accept().await?;
                 tcp.set_nodelay(true)?;
-                // As the peers' own echo examples: no cooperative-scheduling budget.
-                tokio::spawn(tokio::task::unconstrained(on_tokio(lib, tcp)));
+                spawn_on_tokio(lib, tcp);
             }
         }),
     }
@@ -65,29 +64,36 @@ fn announce(port: u16) -> io::Result<()> {
     out.flush()
 }
 
-async fn on_tokio(lib: Lib, tcp: TcpStream) {
+/// Spawns `lib`'s echo task for `tcp`. Each library gets a task of its own type, so that its
+/// allocation is as large as that library's state and no other's (one `async` block matching on
+/// the library would give every connection the largest of them, which the memory table counts).
+fn spawn_on_tokio(lib: Lib, tcp: TcpStream) {
+    // As the peers' own echo examples: no cooperative-scheduling budget.
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) {
+        tokio::spawn(tokio::task::unconstrained(task));
+    }
     match lib {
-        Lib::WsTokio => {
+        Lib::WsTokio => spawn(async move {
             if let Ok(incoming) = wsstream_tokio::accept(tcp, Options::default()).await {
                 ours(incoming).await;
             }
-        }
-        Lib::Tungstenite => {
+        }),
+        Lib::Tungstenite => spawn(async move {
             if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
                 forward(ws, |m: &tungstenite::Message| m.is_binary() || m.is_text()).await;
             }
-        }
-        Lib::TokioWs => {
+        }),
+        Lib::TokioWs => spawn(async move {
             if let Ok((_, ws)) = tokio_websockets::ServerBuilder::new().accept(tcp).await {
                 forward(ws, |m: &tokio_websockets::Message| m.is_binary() || m.is_text()).await;
             }
-        }
-        Lib::FastWs => {
+        }),
+        Lib::FastWs => spawn(async move {
             // fastwebsockets' own way: hyper reads the request, `upgrade` answers it.
             let service = service_fn(fast_upgrade);
             let conn = http1::Builder::new().serve_connection(TokioIo::new(tcp), service);
             let _ = conn.with_upgrades().await;
-        }
+        }),
         Lib::WsSmol | Lib::WsAsyncStd => unreachable!("not a tokio server"),
     }
 }
