@@ -84,8 +84,8 @@ mod enabled {
 
         fn enable_deflate(&mut self, config: &DeflateConfig, params: &DeflateParams) {
             let client = self.role == Role::Client;
-            self.deflater =
-                Some(Deflater::new(params.direction(client), config.level, config.threshold));
+            let deflater = Deflater::new(params.direction(client), config.level, config.threshold);
+            self.deflater = Some(Box::new(deflater));
             self.decoder.set_inflater(Box::new(Inflater::new(params.direction(!client))));
         }
 

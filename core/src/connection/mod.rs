@@ -104,9 +104,10 @@ pub struct Connection {
     /// What permessage-deflate this end offers (client) or accepts (server).
     #[cfg(feature = "deflate")]
     deflate_config: Option<crate::deflate::DeflateConfig>,
-    /// The compressor, once permessage-deflate is agreed (the decoder holds the decompressor).
+    /// The compressor, once permessage-deflate is agreed (the decoder holds the decompressor);
+    /// boxed, so that a connection without it does not carry its size.
     #[cfg(feature = "deflate")]
-    deflater: Option<crate::deflate::Deflater>,
+    deflater: Option<Box<crate::deflate::Deflater>>,
 }
 
 impl fmt::Debug for Connection {
@@ -328,6 +329,11 @@ impl Connection {
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.events.pop_front() {
+                if matches!(event, Event::Opened { .. }) && self.events.is_empty() {
+                    // The handshake's events are over; data messages bypass the queue, so an
+                    // idle connection need not keep room for events it rarely gets.
+                    self.events = VecDeque::new();
+                }
                 return Some(event);
             }
             if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {
@@ -432,6 +438,12 @@ impl Connection {
         self.events.is_empty()
             && matches!(self.state, State::Open | State::Closing)
             && !self.discards_input()
+    }
+
+    /// The room the event queue holds, for tests of what an idle connection keeps.
+    #[cfg(test)]
+    pub(crate) fn event_room(&self) -> usize {
+        self.events.capacity()
     }
 
     /// Whether events wait to be taken with [`poll_event`](Self::poll_event) (decoded ones,

@@ -243,6 +243,19 @@ fn pair_exchanges_messages_of_every_size_with_pings() {
 }
 
 #[test]
+fn an_open_connection_keeps_no_room_for_handshake_events() {
+    // Data messages bypass the event queue; the room the handshake's events took is given back
+    // once `Opened` is taken, so that an idle connection holds none.
+    let mut pair = Pair::open(Config::default());
+    assert_eq!((pair.client.event_room(), pair.server.event_room()), (0, 0));
+    pair.client.send(Message::binary(vec![1; 10])).unwrap();
+    pair.client.ping(b"tick").unwrap();
+    pair.drive();
+    assert_eq!(pair.server_messages(), vec![Message::binary(vec![1; 10])]);
+    assert_eq!(pair.server_events, vec![Event::Ping(Bytes::from_static(b"tick"))]);
+}
+
+#[test]
 fn outgoing_fragmentation() {
     let config = Config { fragment_size: Some(3), ..Config::default() };
     let mut s = open_server(config.clone());
