@@ -51,10 +51,13 @@ pub type Tcp = TcpStream;
 ///
 /// # Errors
 /// As [`wsstream_driver::WebSocketStream::accept`].
-pub async fn accept(tcp: TcpStream, options: Options) -> Result<Incoming, WebSocketError> {
+pub fn accept(
+    tcp: TcpStream,
+    options: Options,
+) -> impl Future<Output = Result<Incoming, WebSocketError>> {
     // Small messages should not wait for Nagle; a failure only costs latency.
     let _ = tcp.set_nodelay(true);
-    WebSocketStream::accept(tcp, options).await
+    WebSocketStream::accept(tcp, options)
 }
 
 impl Runtime for Smol {

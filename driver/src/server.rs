@@ -31,10 +31,19 @@ enum Failure {
 /// [`protocols`](Self::protocols)), then [`accept`](Self::accept) it, choosing a subprotocol, or
 /// [`reject`](Self::reject) it with an HTTP status.
 pub struct Incoming<R: Runtime, T> {
-    runtime: R,
-    conn: Connection,
+    pending: Box<Pending<R>>,
     io: T,
     request: Box<Request>,
+}
+
+/// What a connection being accepted holds besides its transport, on the heap: the future that
+/// reads the request, and the [`Incoming`] it yields, stay a few words long. A task is as large
+/// as the largest state of its future for the whole life of the connection, and a server holds
+/// one per connection, so a `Connection` and `Options` inline here would cost every connection a
+/// kilobyte or two long after the handshake.
+struct Pending<R> {
+    runtime: R,
+    conn: Connection,
     options: Options,
 }
 
@@ -49,72 +58,88 @@ impl<R: Runtime> WebSocketStream<R> {
     /// [`ErrorKind::Handshake`]: the request is not a valid WebSocket opening handshake (it has
     /// been answered with 400, 405, 426 or 431), the client went away, or an I/O error;
     /// [`ErrorKind::Timeout`]: `connect_timeout` expired.
-    pub async fn accept<T>(io: T, options: Options) -> Result<Incoming<R, T>, WebSocketError>
+    pub fn accept<T>(
+        io: T,
+        options: Options,
+    ) -> impl Future<Output = Result<Incoming<R, T>, WebSocketError>>
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        Self::accept_with_runtime(R::default(), io, options).await
+        Self::accept_with_runtime(R::default(), io, options)
     }
 
     /// [`accept`](Self::accept) on the given runtime value.
     ///
     /// # Errors
     /// As [`accept`](Self::accept).
-    pub async fn accept_with_runtime<T>(
+    pub fn accept_with_runtime<T>(
         runtime: R,
-        mut io: T,
+        io: T,
         options: Options,
-    ) -> Result<Incoming<R, T>, WebSocketError>
+    ) -> impl Future<Output = Result<Incoming<R, T>, WebSocketError>>
     where
         T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let mut conn = Connection::server(options.server_config());
-        let mut timer = options.connect_timeout.map(|t| runtime.timer(runtime.now() + t));
-        let mut buf = vec![0; 4096];
-        let read = poll_fn(|cx| {
-            loop {
-                match conn.poll_event() {
-                    Some(Event::Request(request)) => return Poll::Ready(Ok(request)),
-                    Some(Event::Failed(e)) => return Poll::Ready(Err(Failure::Core(e))),
-                    Some(_) => continue,
-                    None => {}
-                }
-                if let Some(timer) = &mut timer {
-                    if timer.as_mut().poll(cx).is_ready() {
-                        return Poll::Ready(Err(Failure::Timeout));
-                    }
-                }
-                match Pin::new(&mut io).poll_read(cx, &mut buf) {
-                    Poll::Ready(Ok(0)) => conn.receive_eof(),
-                    Poll::Ready(Ok(n)) => conn.receive(&buf[..n]),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(Failure::Io(e))),
-                    Poll::Pending => return Poll::Pending,
+        // Boxed before the future exists, so that the future holds a pointer, not the state.
+        let conn = Connection::server(options.server_config());
+        read_request(Box::new(Pending { runtime, conn, options }), io)
+    }
+}
+
+/// Reads and checks the request of the connection `pending` and `io` make.
+async fn read_request<R: Runtime, T>(
+    mut pending: Box<Pending<R>>,
+    mut io: T,
+) -> Result<Incoming<R, T>, WebSocketError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let Pending { runtime, conn, options } = &mut *pending;
+    let mut timer = options.connect_timeout.map(|t| runtime.timer(runtime.now() + t));
+    let mut buf = vec![0; 4096];
+    let read = poll_fn(|cx| {
+        loop {
+            match conn.poll_event() {
+                Some(Event::Request(request)) => return Poll::Ready(Ok(request)),
+                Some(Event::Failed(e)) => return Poll::Ready(Err(Failure::Core(e))),
+                Some(_) => continue,
+                None => {}
+            }
+            if let Some(timer) = &mut timer {
+                if timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(Failure::Timeout));
                 }
             }
-        })
-        .await;
-        match read {
-            Ok(request) => Ok(Incoming { runtime, conn, io, request, options }),
-            Err(failure) => {
-                // Send the refusal the core queued (400 and friends), then close.
-                let _ = flush_and_close(&mut conn, &mut io).await;
-                Err(match failure {
-                    Failure::Core(e) => {
-                        let message = e.to_string();
-                        WebSocketError::abnormal(ErrorKind::Handshake, message, Some(Box::new(e)))
-                    }
-                    Failure::Io(e) => WebSocketError::abnormal(
-                        ErrorKind::Handshake,
-                        "the connection failed while reading the request",
-                        Some(Box::new(e)),
-                    ),
-                    Failure::Timeout => WebSocketError::abnormal(
-                        ErrorKind::Timeout,
-                        "no handshake request within the connect timeout",
-                        None,
-                    ),
-                })
+            match Pin::new(&mut io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(0)) => conn.receive_eof(),
+                Poll::Ready(Ok(n)) => conn.receive(&buf[..n]),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(Failure::Io(e))),
+                Poll::Pending => return Poll::Pending,
             }
+        }
+    })
+    .await;
+    match read {
+        Ok(request) => Ok(Incoming { pending, io, request }),
+        Err(failure) => {
+            // Send the refusal the core queued (400 and friends), then close.
+            let _ = flush_and_close(conn, &mut io).await;
+            Err(match failure {
+                Failure::Core(e) => {
+                    let message = e.to_string();
+                    WebSocketError::abnormal(ErrorKind::Handshake, message, Some(Box::new(e)))
+                }
+                Failure::Io(e) => WebSocketError::abnormal(
+                    ErrorKind::Handshake,
+                    "the connection failed while reading the request",
+                    Some(Box::new(e)),
+                ),
+                Failure::Timeout => WebSocketError::abnormal(
+                    ErrorKind::Timeout,
+                    "no handshake request within the connect timeout",
+                    None,
+                ),
+            })
         }
     }
 }
@@ -158,7 +183,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
     /// As [`accept`](Self::accept), and [`ErrorKind::Syntax`] for a header name that is not a
     /// token or a value with CR, LF or NUL.
     pub fn accept_with_headers(
-        mut self,
+        self,
         protocol: Option<&str>,
         headers: &[(String, String)],
     ) -> Result<WebSocketStream<R>, WebSocketError> {
@@ -173,22 +198,21 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
                 return Err(syntax(format!("header {name:?} cannot be sent")));
             }
         }
-        self.conn
-            .accept_with_headers(protocol, None, headers)
-            .map_err(|e| syntax(e.to_string()))?;
+        let Pending { runtime, mut conn, options } = *self.pending;
+        conn.accept_with_headers(protocol, None, headers).map_err(|e| syntax(e.to_string()))?;
         // What the core agreed to, permessage-deflate included, as the response wrote it.
         let opened = OpenInfo {
             protocol: protocol.unwrap_or_default().to_owned(),
-            extensions: self.conn.extensions().unwrap_or_default().to_owned(),
+            extensions: conn.extensions().unwrap_or_default().to_owned(),
         };
-        let mut shared = Shared::new(self.conn, self.options.send_budget);
+        let mut shared = Shared::new(conn, options.send_budget);
         shared.server = true;
         shared.opened = Some(Ok(opened));
         let shared = SharedRef::new(shared);
         let stream = WebSocketStream::from_shared(shared.clone(), &self.request.path);
-        let settings = Settings::new(&self.options, None);
-        let driver = Driver::new(self.runtime.clone(), shared, self.io, settings);
-        self.runtime.spawn(Box::pin(driver));
+        let settings = Settings::new(&options, None);
+        let driver = Driver::new(runtime.clone(), shared, self.io, settings);
+        runtime.spawn(Box::pin(driver));
         Ok(stream)
     }
 
@@ -198,10 +222,11 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
     /// # Errors
     /// Writing the response failed.
     pub async fn reject(mut self, status: u16, body: &str) -> Result<(), WebSocketError> {
-        self.conn
+        self.pending
+            .conn
             .reject(status, body)
             .map_err(|e| WebSocketError::new(ErrorKind::InvalidState, e.to_string()))?;
-        flush_and_close(&mut self.conn, &mut self.io).await.map_err(|e| {
+        flush_and_close(&mut self.pending.conn, &mut self.io).await.map_err(|e| {
             WebSocketError::abnormal(ErrorKind::Io, "could not send the refusal", Some(Box::new(e)))
         })
     }

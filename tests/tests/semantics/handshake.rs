@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::util::{
-    eof_within, oneshot, options, raw_handshake, raw_once, read_request, run, serve_once,
+    eof_within, listen, oneshot, options, raw_handshake, raw_once, read_request, run, serve_once,
 };
 use crate::ws::{self, AbortController, CloseInfo, ErrorKind, WebSocketStream};
 
@@ -65,6 +65,29 @@ fn the_server_reports_the_extensions_it_agreed_to() {
     });
 }
 
+#[test]
+fn a_connection_being_accepted_is_small_to_hold() {
+    // A server holds a task per connection, as large as the largest state of its future for as
+    // long as the connection lives. The future reading the request, and the `Incoming` it gives,
+    // keep the connection's state on the heap: inline, they were 2 KB and 1 KB.
+    run(async {
+        let (listener, addr) = listen().await;
+        let client = WebSocketStream::new(&format!("ws://{addr}/"), options()).unwrap();
+        let (tcp, _) = listener.accept().await.unwrap();
+        let transport = size_of_val(&tcp);
+        let accepting = ws::accept(tcp, options());
+        let size = size_of_val(&accepting);
+        assert!(size <= 2 * transport + 320, "reading the request takes {size} bytes");
+        let incoming = accepting.await.unwrap();
+        let size = size_of_val(&incoming);
+        assert!(size <= transport + 32, "an Incoming takes {size} bytes");
+        let wss = incoming.accept(None).unwrap();
+        client.opened().await.unwrap();
+        client.close(CloseInfo::default()).unwrap();
+        assert_eq!(wss.closed().await.unwrap().close_code, Some(1005));
+    });
+}
+
 async fn assert_fails(url: &str, options: ws::Options, words: &str) {
     let wss = WebSocketStream::new(url, options).unwrap();
     let opened = wss.opened().await.unwrap_err();
@@ -78,7 +101,7 @@ async fn assert_fails(url: &str, options: ws::Options, words: &str) {
 #[test]
 fn refused_connection_fails() {
     run(async {
-        let (listener, addr) = super::util::listen().await;
+        let (listener, addr) = listen().await;
         drop(listener);
         assert_fails(&format!("ws://{addr}/"), options(), "could not connect").await;
     });
@@ -231,7 +254,7 @@ fn abort_after_open_changes_nothing() {
 #[test]
 fn a_slow_accept_still_opens() {
     run(async {
-        let (listener, addr) = super::util::listen().await;
+        let (listener, addr) = listen().await;
         crate::rt::spawn(async move {
             crate::rt::sleep(Duration::from_millis(700)).await;
             let (tcp, _) = listener.accept().await.unwrap();
