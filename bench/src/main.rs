@@ -258,6 +258,15 @@ fn run(args: &[String]) -> Result<(), String> {
             raise_fd_limit();
             let mut results = report::Results::new(&plan, &args.join(" "));
             let all = command == "all";
+            if (all || command == "server" || command == "client")
+                && report::tcp_congestion_control() == "bbr"
+            {
+                eprintln!(
+                    "note: TCP congestion control is bbr, whose pacing makes the large-message \
+                     rows swing between two modes for every library; \
+                     `sysctl -w net.ipv4.tcp_congestion_control=cubic` steadies them"
+                );
+            }
             if all || command == "core" {
                 eprintln!("== core (in memory)");
                 let budget = Duration::from_millis(if plan.quick { 30 } else { 150 });

@@ -132,6 +132,12 @@ fn utc_now() -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
+/// The system's default TCP congestion control (`bbr`, `cubic`), or `?`.
+pub(crate) fn tcp_congestion_control() -> String {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control")
+        .map_or_else(|_| "?".into(), |s| s.trim().to_owned())
+}
+
 impl Results {
     pub(crate) fn new(plan: &Plan, command: &str) -> Self {
         Self {
@@ -256,6 +262,20 @@ impl Results {
             None => "not pinned: the scheduler placed the processes".to_owned(),
         };
         let _ = writeln!(md, "- CPUs: {pinning}.");
+        let cc = tcp_congestion_control();
+        let advice = if cc == "bbr" {
+            "; `sysctl -w net.ipv4.tcp_congestion_control=cubic` before a run steadies them"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            md,
+            "- TCP congestion control: {cc}, the system's default, for every library's sockets \
+             alike. Under BBR, which paces each connection's sends, a large-message connection \
+             on loopback falls at random into a paced mode with about half the throughput and \
+             twice the CPU time per message, for every library (the 64 KiB and 1 MiB rows swing \
+             between the two modes from run to run){advice}."
+        );
         let _ = writeln!(
             md,
             "- Each figure is the median of {} interleaved runs (ours, peer, peer, ..., repeated; \
