@@ -380,8 +380,11 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
         if self.eof || !s.conn.wants_read() {
             return Ok(false);
         }
-        // Backpressure: a reader that is behind gets at most the receive budget read ahead.
-        if !self.room && s.conn.buffered_input() >= self.settings.receive_budget {
+        // Backpressure: a reader that is behind gets at most the receive budget read ahead, and
+        // no read for the last sliver of it (a 32nd: the last header's worth of the 128 KiB
+        // default was a read of its own for every megabyte message).
+        let budget = self.settings.receive_budget;
+        if !self.room && s.conn.buffered_input() + budget / 32 >= budget {
             s.driver_waits_reader = true;
             return Ok(false);
         }
