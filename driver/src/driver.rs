@@ -389,11 +389,8 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
             return Ok(false);
         }
         // Reading ahead of a reader that is behind stops at the budget.
-        let mut limit = if self.room {
-            READ_BUFFER_BYTES
-        } else {
-            self.settings.receive_budget - s.conn.buffered_input()
-        };
+        let mut limit =
+            if self.room { READ_BUFFER_BYTES } else { budget - s.conn.buffered_input() };
         let hint = s.conn.read_hint();
         if R::READS_INTO_SPARE_CAPACITY && hint > 0 {
             if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
