@@ -263,8 +263,8 @@ fn run(args: &[String]) -> Result<(), String> {
             {
                 eprintln!(
                     "note: TCP congestion control is bbr, whose pacing makes the large-message \
-                     rows swing between two modes for every library; \
-                     `sysctl -w net.ipv4.tcp_congestion_control=cubic` steadies them"
+                     rows swing between two modes for every library; `{}` steadies them",
+                    report::TO_CUBIC
                 );
             }
             if all || command == "core" {

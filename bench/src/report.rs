@@ -132,6 +132,9 @@ fn utc_now() -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
+/// The command that steadies the large-message rows on a machine whose default is BBR.
+pub(crate) const TO_CUBIC: &str = "sysctl -w net.ipv4.tcp_congestion_control=cubic";
+
 /// The system's default TCP congestion control (`bbr`, `cubic`), or `?`.
 pub(crate) fn tcp_congestion_control() -> String {
     std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control")
@@ -264,9 +267,9 @@ impl Results {
         let _ = writeln!(md, "- CPUs: {pinning}.");
         let cc = tcp_congestion_control();
         let advice = if cc == "bbr" {
-            "; `sysctl -w net.ipv4.tcp_congestion_control=cubic` before a run steadies them"
+            format!("; `{TO_CUBIC}` before a run steadies them")
         } else {
-            ""
+            String::new()
         };
         let _ = writeln!(
             md,
