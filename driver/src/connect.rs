@@ -51,10 +51,7 @@ pub(crate) fn opening_cancelled(
     signal: Option<&AbortSignal>,
     cx: &Context<'_>,
 ) -> Option<WebSocketError> {
-    match &s.driver_waker {
-        Some(w) if w.will_wake(cx.waker()) => {}
-        _ => s.driver_waker = Some(cx.waker().clone()),
-    }
+    s.io_waker.register_driver(cx);
     if let Some(reason) = signal.and_then(|sig| sig.poll_aborted(cx)) {
         return Some(reason);
     }

@@ -1,6 +1,6 @@
-//! The driver task: one future per connection owns the transport and drives the core
-//! [`Connection`](wsstream_core::Connection), which lives in the shared state beside the
-//! handles' queues.
+//! The driver task: one future per connection drives the core
+//! [`Connection`](wsstream_core::Connection) and its transport, which live in the shared state
+//! beside the handles' queues.
 //!
 //! Each turn of its loop, under the shared lock: take the handles' commands (messages, close,
 //! pings), decode events while the reader has room, write what the core queued (vectored), read
@@ -8,11 +8,16 @@
 //! progress; the handles wake it only when they give it something to do. `on_control` is called
 //! between turns, with the lock released.
 //!
-//! A reader that finds the inbox empty takes the next message straight from the connection's
-//! input ([`Connection::poll_message`](wsstream_core::Connection::poll_message)): a burst of
-//! small messages then costs no task switch per message, and nothing is decoded before the
-//! reader asks for it. When the driver hands a message to a waiting reader and more input is
-//! buffered, it yields once before writing, so that the replies to the burst leave in one write.
+//! The handles do the common work themselves, in their own task ([`crate::io`]): a reader that
+//! has taken every message takes the next one straight from the connection's input
+//! ([`Connection::poll_message`](wsstream_core::Connection::poll_message)), reading the socket
+//! when the input has none, and writes what its task queued before it waits; a write of 64 KiB
+//! or more leaves at once. A server answering a burst then reads, decodes, answers and writes in
+//! one poll of one task, with the payload still in cache. The driver is the fallback: it reads
+//! while nobody reads (pings are answered, a Close is seen, within the receive budget), writes
+//! what the writers left, and acts on pings, Closes, failures and deadlines. When it hands a
+//! message to a waiting reader and more input is buffered, it yields once before writing, so
+//! that the replies to the burst leave in one write.
 //!
 //! Reads go into a per-thread buffer and are copied into the connection, so that idle
 //! connections hold no buffer of their own; but a large frame (16 KiB or more) is read straight
@@ -24,17 +29,17 @@
 //! that the input never grows (a copy) with half a frame in it.
 //!
 //! ```text
-//!   Writable ─ conn.send ─▶ ┌────────┐ ── chunks_vectored ──▶ socket
-//!                          │ Driver │
-//!   Readable ◀── inbox ─── └────────┘ ◀── read (budget) ───── socket
-//!      ▲        (≤ 1 message ahead)   │
-//!      └──── poll_message ◀── core input (≤ receive budget, undecoded)
+//!   Writable ─ conn.send ─┬─ ≥ 64 KiB: write_out ──────────────────────▶ socket
+//!                         └──────────▶ ┌────────┐ ── write_out ────────▶ socket
+//!                                      │ Driver │
+//!   Readable ◀── inbox ─────────────── └────────┘ ◀── read (budget) ──── socket
+//!      ▲         (≤ 1 message ahead)       │
+//!      ├──── poll_message ◀── core input (≤ receive budget, undecoded)
+//!      └──── read_in (caught up), write_out (before waiting) ◀─────────▶ socket
 //! ```
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -45,23 +50,11 @@ use wsstream_core::{CloseCode, CloseFrame, Error as CoreError, Event, State};
 use crate::abort::AbortSignal;
 use crate::connect::opening_cancelled;
 use crate::error::{ErrorKind, WebSocketError};
+use crate::io::{Io, READ_BUFFER_BYTES};
 use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
-use crate::tls::MaybeTls;
 
-/// The read buffer's size: large messages arrive in few reads (it is per thread, not per
-/// connection).
-const READ_BUFFER_BYTES: usize = 256 << 10;
-
-thread_local! {
-    /// The read buffer, one per thread rather than per connection: what a read brings is copied
-    /// into the connection before the driver returns, so the buffer never outlives a poll (and
-    /// 10,000 idle connections do not each hold it).
-    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER_BYTES].into());
-}
-/// Slices handed to one vectored write.
-const MAX_WRITE_SLICES: usize = 64;
 /// How long past the close timeout the driver still looks for a reply that arrived while it was
 /// held up, before it declares the close unanswered.
 const LAST_LOOK_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
@@ -97,15 +90,14 @@ impl Settings {
 }
 
 /// One connection's driver: the shared state (with the core connection) and the rest.
-pub(crate) struct Driver<R: Runtime, T> {
+pub(crate) struct Driver<R: Runtime> {
     shared: SharedRef,
-    inner: Inner<R, T>,
+    inner: Inner<R>,
 }
 
 /// What only the driver task touches; each turn borrows the locked shared state beside it.
-struct Inner<R: Runtime, T> {
+struct Inner<R: Runtime> {
     runtime: R,
-    io: T,
     settings: Settings,
     timer: Option<Pin<Box<dyn Timer>>>,
     timer_deadline: Option<Instant>,
@@ -115,9 +107,7 @@ struct Inner<R: Runtime, T> {
     reply_pending: bool,
     /// This turn handed a message to a reader that was waiting for it.
     handed_to_waiting_reader: bool,
-    needs_flush: bool,
     shut_down: bool,
-    eof: bool,
     close_deadline: Option<Instant>,
     tcp_close_deadline: Option<Instant>,
     last_input: Instant,
@@ -133,28 +123,38 @@ struct Inner<R: Runtime, T> {
     controls: Vec<Control>,
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<R, T> {
-    pub(crate) fn new(runtime: R, shared: SharedRef, io: T, settings: Settings) -> Self {
-        let inner = Inner::new(runtime, io, settings);
+impl<R: Runtime> Driver<R> {
+    /// The driver of the connection in `shared`, over `io`, which it hands to the shared state.
+    pub(crate) fn new<T>(runtime: R, shared: SharedRef, io: T, settings: Settings) -> Self
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        shared.lock().io = Some(Box::new(Io::<R, T>::new(io)));
+        let inner = Inner::new(runtime, settings);
         Self { shared, inner }
     }
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T> {
-    fn new(runtime: R, io: T, settings: Settings) -> Self {
+impl<R: Runtime> Drop for Driver<R> {
+    fn drop(&mut self) {
+        // The transport closes with the driver (dropped with the lock released).
+        let io = self.shared.lock().io.take();
+        drop(io);
+    }
+}
+
+impl<R: Runtime> Inner<R> {
+    fn new(runtime: R, settings: Settings) -> Self {
         let now = runtime.now();
         Self {
             runtime,
-            io,
             settings,
             timer: None,
             timer_deadline: None,
             room: true,
             reply_pending: false,
             handed_to_waiting_reader: false,
-            needs_flush: false,
             shut_down: false,
-            eof: false,
             close_deadline: None,
             tcp_close_deadline: None,
             last_input: now,
@@ -179,10 +179,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
                 return true;
             }
         } else {
-            match &s.driver_waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => s.driver_waker = Some(cx.waker().clone()),
-            }
+            s.io_waker.register_driver(cx);
         }
         // Writers queue their messages in the core themselves, so those written before a close
         // are ahead of the Close frame.
@@ -227,7 +224,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
         let mut progress = false;
         // After EOF nothing more will be read: decode what is left (at most the receive budget)
         // so that a lost connection is noticed even while the reader is behind.
-        while self.room || self.eof {
+        while self.room || s.eof {
             let Some(event) = s.conn.poll_event() else { break };
             progress = true;
             match event {
@@ -335,49 +332,24 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
             && s.conn.pending_transmit() < COALESCE_BYTES
     }
 
-    /// Writes what the core queued; returns whether bytes moved.
-    fn write(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> io::Result<bool> {
-        let mut progress = false;
-        while s.conn.pending_transmit() > 0 {
-            let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
-            let n = s.conn.chunks_vectored(&mut slices);
-            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(written)) => {
-                    s.conn.advance(written);
-                    self.needs_flush = true;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => break,
-            }
-        }
-        if self.needs_flush {
-            if let Poll::Ready(result) = Pin::new(&mut self.io).poll_flush(cx) {
-                result?;
-                self.needs_flush = false;
-            }
-        }
+    /// Writes what the core queued, then shuts down when due; returns whether bytes moved.
+    fn write(&mut self, s: &mut Shared) -> io::Result<bool> {
+        let mut progress = s.write_out()?;
         if s.conn.pending_transmit() == 0
-            && !self.needs_flush
+            && !s.needs_flush
             && s.conn.wants_shutdown()
             && !self.shut_down
+            && s.poll_shutdown()
         {
-            // TCP FIN (and TLS close_notify). A failure here changes nothing: we are done.
-            if Pin::new(&mut self.io).poll_close(cx).is_ready() {
-                self.shut_down = true;
-                progress = true;
-            }
-        }
-        if progress {
-            s.wake_writers_with_room();
+            self.shut_down = true;
+            progress = true;
         }
         Ok(progress)
     }
 
     /// Reads while the budget allows; returns whether input came.
-    fn read(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> io::Result<bool> {
-        if self.eof || !s.conn.wants_read() {
+    fn read(&mut self, s: &mut Shared) -> io::Result<bool> {
+        if s.eof || !s.conn.wants_read() {
             return Ok(false);
         }
         // Backpressure: a reader that is behind gets at most the receive budget read ahead, and
@@ -389,67 +361,9 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
             return Ok(false);
         }
         // Reading ahead of a reader that is behind stops at the budget.
-        let mut limit =
-            if self.room { READ_BUFFER_BYTES } else { budget - s.conn.buffered_input() };
-        let hint = s.conn.read_hint();
-        if R::READS_INTO_SPARE_CAPACITY && hint > 0 {
-            if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
-                // A large frame (its rest, or the next of a stream of them) straight into the
-                // connection's input: no copy, and no zeroing first. The hint ends at a frame
-                // boundary and spans several frames when they fit, so that a read brings several
-                // when they are there (and their replies leave in one write), and no frame is
-                // left half in an allocation too small for its rest. All of it when the reader
-                // keeps up: the room is the connection's own, so the per-thread buffer's size
-                // does not bound it, and a megabyte frame arrives in fewer reads.
-                let max = if self.room { hint } else { limit.min(hint) };
-                let mut room = s.conn.receive_room(hint);
-                let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);
-                s.conn.receive_bytes(room);
-                return self.after_read(s, polled);
-            }
-        }
-        if hint > 0 {
-            // Copied through the per-thread buffer, but into room reserved for the hint and no
-            // more than it: the read still ends at a frame boundary, or inside a frame whose
-            // rest fits, so the input never grows (a copy) with half a large frame in it.
-            let room = s.conn.receive_room(hint);
-            s.conn.receive_bytes(room);
-            limit = limit.min(hint);
-        }
-        let (io, conn) = (&mut self.io, &mut s.conn);
-        let mut read_into = |buf: &mut [u8]| {
-            let len = limit.min(buf.len());
-            let buf = &mut buf[..len];
-            let polled = Pin::new(&mut *io).poll_read(cx, buf);
-            if let Poll::Ready(Ok(n)) = polled {
-                conn.receive(&buf[..n]);
-            }
-            polled
-        };
-        let polled = READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut buf) => read_into(&mut buf),
-            // Only if a transport's read polled another driver on this thread: a buffer of its
-            // own for this once.
-            Err(_) => read_into(&mut vec![0; READ_BUFFER_BYTES]),
-        });
-        self.after_read(s, polled)
-    }
-
-    /// Acts on a read's outcome; returns whether input came.
-    fn after_read(&mut self, s: &mut Shared, polled: Poll<io::Result<usize>>) -> io::Result<bool> {
-        match polled {
-            Poll::Ready(Ok(0)) => {
-                self.eof = true;
-                s.conn.receive_eof();
-                Ok(true)
-            }
-            Poll::Ready(Ok(_)) => {
-                if self.settings.keepalive.is_some() {
-                    self.last_input = self.runtime.now();
-                    self.ping_sent = None;
-                }
-                Ok(true)
-            }
+        let limit = if self.room { READ_BUFFER_BYTES } else { budget - s.conn.buffered_input() };
+        match s.read_in(limit, self.room) {
+            Poll::Ready(Ok(_)) => Ok(true),
             Poll::Ready(Err(e)) => Err(e),
             Poll::Pending => Ok(false),
         }
@@ -467,11 +381,15 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
             if !waiting_for_server && (self.shut_down || !s.conn.wants_shutdown()) {
                 return None;
             }
-            if self.eof && !s.conn.wants_shutdown() {
+            if s.eof && !s.conn.wants_shutdown() {
                 return None;
             }
         }
         let now = self.runtime.now();
+        if std::mem::take(&mut s.input_seen) {
+            self.last_input = now;
+            self.ping_sent = None;
+        }
         let mut next: Option<Instant> = None;
         let mut consider = |d: Instant| next = Some(next.map_or(d, |n| n.min(d)));
         if state == State::Connecting {
@@ -579,7 +497,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
                 }
             },
         };
-        s.driver_waker = None;
+        s.io_waker.clear_driver();
         s.set_closed(result);
     }
 
@@ -598,7 +516,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
     }
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Future for Driver<R, T> {
+impl<R: Runtime> Future for Driver<R> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -619,19 +537,6 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Future for 
     }
 }
 
-/// The runtime's own TCP stream, when `io` is one (an accepted socket, or a client's plain
-/// connection): [`Runtime::poll_read_buf`] can read it. `None` for TLS and other transports.
-fn plain_tcp<R: Runtime, T: 'static>(io: &mut T) -> Option<&mut R::Tcp> {
-    let io: &mut dyn Any = io;
-    if io.is::<R::Tcp>() {
-        return io.downcast_mut::<R::Tcp>();
-    }
-    match io.downcast_mut::<MaybeTls<R::Tcp>>() {
-        Some(MaybeTls::Plain(tcp)) => Some(tcp),
-        _ => None,
-    }
-}
-
 /// What a turn of the driver's loop leads to.
 enum Turn {
     /// Something moved: go round again.
@@ -642,10 +547,14 @@ enum Turn {
     Done,
 }
 
-impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T> {
+impl<R: Runtime> Inner<R> {
     /// One turn: commands, events, writes, reads and deadlines, under the lock.
     fn turn(&mut self, s: &mut Shared, cx: &mut Context<'_>) -> Turn {
         let mut progress = self.exchange(s, cx);
+        if let Some(e) = s.io_error.take() {
+            // A handle's read or write failed.
+            self.io_failed(s, e);
+        }
         if self.done {
             self.finish(s);
             return Turn::Done;
@@ -656,12 +565,12 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Inner<R, T>
             cx.waker().wake_by_ref();
             return Turn::Sleep;
         }
-        match self.write(s, cx) {
+        match self.write(s) {
             Ok(p) => progress |= p,
             Err(e) => self.io_failed(s, e),
         }
         if !self.done {
-            match self.read(s, cx) {
+            match self.read(s) {
                 Ok(p) => progress |= p,
                 Err(e) => self.io_failed(s, e),
             }

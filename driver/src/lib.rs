@@ -94,6 +94,7 @@ mod abort;
 mod connect;
 mod driver;
 mod error;
+mod io;
 mod options;
 mod readable;
 pub mod runtime;

@@ -55,7 +55,7 @@ impl Stream for Readable {
         // straight from the connection's input, without a hop through the driver task (a ping,
         // the peer's Close or a failure is left for the driver to act on).
         let message = match s.inbox.pop_front() {
-            None if matches!(s.read_end, ReadEnd::Open) => s.conn.poll_message(),
+            None if matches!(s.read_end, ReadEnd::Open) => s.next_message(cx),
             popped => popped,
         };
         if let Some(message) = message {
@@ -69,7 +69,12 @@ impl Stream for Readable {
         }
         match &s.read_end {
             ReadEnd::Open => {
-                if s.conn.has_events() || s.conn.pending_transmit() > 0 {
+                // About to wait: what this task wrote (the replies to what it read) leaves now,
+                // in one write.
+                if s.conn.pending_transmit() > 0 {
+                    s.write_from_handle();
+                }
+                if s.conn.has_events() {
                     s.wake_driver();
                 }
                 s.read_wakers.register(cx);

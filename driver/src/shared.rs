@@ -1,11 +1,13 @@
 //! What the handles and the driver task share: one `Mutex<Shared>` per connection.
 //!
 //! Handles ([`WebSocketStream`](crate::WebSocketStream), [`Readable`](crate::Readable),
-//! [`Writable`](crate::Writable)) post commands and take messages; the driver owns the core
-//! connection and the transport and never holds this lock across I/O. Each side wakes the other
-//! only when it is waiting for it.
+//! [`Writable`](crate::Writable)) post commands and take messages; the core connection and the
+//! transport live here too, so that a handle may read and write from its own task ([`crate::io`])
+//! as the driver does. Nobody holds this lock across an await. Each side wakes the other only
+//! when it is waiting for it.
 
 use std::collections::VecDeque;
+use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 
@@ -13,6 +15,7 @@ use bytes::Bytes;
 use wsstream_core::{CloseCode, Connection, Message};
 
 use crate::error::{ErrorKind, WebSocketError};
+use crate::io::{IoWaker, Transport};
 
 /// The negotiated values of an open connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -100,7 +103,21 @@ pub(crate) struct Shared {
     /// Set once `close` was called (or the connection ended): later closes do nothing.
     pub(crate) close_called: bool,
     pub(crate) pings: Vec<Bytes>,
-    pub(crate) driver_waker: Option<Waker>,
+    // ----- the transport -----
+    /// Set by the driver when it starts, taken when it ends.
+    pub(crate) io: Option<Box<dyn Transport>>,
+    /// What every poll of `io` registers ([`IoWaker`]); it also holds the driver's waker.
+    pub(crate) io_waker: Arc<IoWaker>,
+    /// `io_waker` as a [`Waker`].
+    pub(crate) io_waker_handle: Waker,
+    /// The transport ended (a read gave 0 bytes).
+    pub(crate) eof: bool,
+    /// Bytes were written and not flushed yet.
+    pub(crate) needs_flush: bool,
+    /// Input came since the driver last looked (for keepalive).
+    pub(crate) input_seen: bool,
+    /// A handle's read or write failed: the driver reports it.
+    pub(crate) io_error: Option<io::Error>,
     // ----- receive -----
     pub(crate) inbox: VecDeque<Message>,
     pub(crate) read_end: ReadEnd,
@@ -120,6 +137,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(conn: Connection, send_budget: usize) -> Self {
+        let io_waker = Arc::new(IoWaker::default());
         Self {
             conn,
             opened: None,
@@ -130,7 +148,13 @@ impl Shared {
             close_request: None,
             close_called: false,
             pings: Vec::new(),
-            driver_waker: None,
+            io: None,
+            io_waker_handle: Waker::from(io_waker.clone()),
+            io_waker,
+            eof: false,
+            needs_flush: false,
+            input_seen: false,
+            io_error: None,
             inbox: VecDeque::with_capacity(2),
             read_end: ReadEnd::Open,
             read_wakers: WakerSet::default(),
@@ -145,9 +169,7 @@ impl Shared {
 
     /// Wakes the driver if it is waiting.
     pub(crate) fn wake_driver(&mut self) {
-        if let Some(waker) = self.driver_waker.take() {
-            waker.wake();
-        }
+        self.io_waker.wake_driver();
     }
 
     /// Bytes written by the application that the socket has not taken yet.

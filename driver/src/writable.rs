@@ -12,6 +12,10 @@ use crate::error::WebSocketError;
 use crate::shared::{Shared, SharedRef, closed_for_writing};
 use crate::stream::{close_for_reason, release_handle, request_close, wait_closed};
 
+/// Output from which a write leaves at once, from the writer's task; less waits for the driver,
+/// or for the reader's next wait, and leaves with what is written meanwhile.
+const DIRECT_WRITE_BYTES: usize = 64 << 10;
+
 /// Where messages to the peer go: a [`Sink`] of [`Message`], plus [`send`](Self::send).
 ///
 /// A write completes when the message is handed to the bounded send buffer
@@ -116,7 +120,12 @@ fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
         // reports why once it has run.
         return Err(closed_for_writing());
     }
-    s.wake_driver();
+    if s.conn.pending_transmit() >= DIRECT_WRITE_BYTES {
+        // Worth a write of its own: it leaves now, from this task, while in cache.
+        s.write_from_handle();
+    } else {
+        s.wake_driver();
+    }
     Ok(())
 }
 

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 
-use super::util::{echo_once, options, raw_handshake, raw_once, read_frame, run, serve_once};
+use super::util::{
+    echo_once, frame, oneshot, options, raw_handshake, raw_once, read_frame, run, serve_once,
+    timeout,
+};
 use crate::ws::{self, CloseInfo, Control, ErrorKind, Keepalive, Message, Opened, WebSocketStream};
 
 #[test]
@@ -50,7 +53,7 @@ fn large_uncompressed_messages_pipelined_arrive_intact() {
                 Message::binary(bytes)
             })
             .collect();
-        let (tx, rx) = super::util::oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         let expected = messages.clone();
         crate::rt::spawn(async move {
             let mut ok = true;
@@ -91,7 +94,7 @@ fn opened_and_closed_from_several_tasks() {
     run(async {
         let url = echo_once().await;
         let wss = WebSocketStream::new(&url, options()).unwrap();
-        let (tx, rx) = super::util::oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         let other = wss.clone();
         crate::rt::spawn(async move {
             let protocol = other.opened().await.map(|o| o.protocol);
@@ -133,6 +136,29 @@ fn pings_are_answered_and_pongs_surface() {
 }
 
 #[test]
+fn a_read_given_up_leaves_pings_to_the_driver() {
+    // A reader waiting for input reads the socket itself when it is woken; one that gave up (its
+    // read future dropped) must not keep the driver from answering what comes next.
+    run(async {
+        let (tx, rx) = oneshot::channel();
+        let url = raw_once(|mut tcp| async move {
+            use futures_util::io::AsyncWriteExt;
+            raw_handshake(&mut tcp, "").await;
+            crate::rt::sleep(Duration::from_millis(300)).await;
+            tcp.write_all(&frame(0x9, b"still there?")).await.unwrap();
+            let pong = timeout(Duration::from_secs(2), read_frame(&mut tcp)).await.flatten();
+            tx.send(pong);
+        })
+        .await;
+        let wss = WebSocketStream::new(&url, options()).unwrap();
+        let Opened { mut readable, .. } = wss.opened().await.unwrap();
+        assert!(timeout(Duration::from_millis(100), readable.read()).await.is_none());
+        // Not reading any more: the driver answers.
+        assert_eq!(rx.recv().await, Some((0xA, b"still there?".to_vec())));
+    });
+}
+
+#[test]
 fn keepalive_pings_and_times_out() {
     run(async {
         let url = raw_once(|mut tcp| async move {
@@ -161,13 +187,13 @@ fn a_reply_leaves_at_once_while_the_reader_holds_back_a_burst() {
     // the replies leave together; a reader that stops reading must not hold back the reply it
     // wrote.
     run(async {
-        let (tx, rx) = super::util::oneshot::channel();
+        let (tx, rx) = oneshot::channel();
         let url = raw_once(|mut tcp| async move {
             use futures_util::io::AsyncWriteExt;
             raw_handshake(&mut tcp, "").await;
             let mut burst = Vec::new();
             for text in ["one", "two", "three"] {
-                burst.extend(super::util::frame(0x1, text.as_bytes()));
+                burst.extend(frame(0x1, text.as_bytes()));
             }
             tcp.write_all(&burst).await.unwrap();
             let started = std::time::Instant::now();

@@ -1,0 +1,350 @@
+//! The transport, reachable from every task of a connection: the driver and the handles alike
+//! read and write it, under the shared lock.
+//!
+//! A reader that has taken every message reads the socket itself, and a reader about to wait
+//! writes what its task queued (the replies to what it read), so that a server answering a burst
+//! reads, decodes, answers and writes in one poll of one task, with the payload still in cache,
+//! rather than across three hops between the reader's task and the driver's. The driver stays
+//! the fallback: it reads when the reader is not reading (to answer pings, to see a Close), and
+//! writes when the application writes without reading.
+//!
+//! Every poll of the transport, whoever makes it, uses one waker, the connection's
+//! [`IoWaker`]: the reactor holds one waker per direction, and a reader polling with its own
+//! would take the driver's place. The `IoWaker` wakes the driver, and first the reader when it
+//! waits for input, which then reads what came itself; the driver finds the socket drained.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::io::{self, IoSlice};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures_io::{AsyncRead, AsyncWrite};
+use wsstream_core::{Connection, Message, State};
+
+use crate::runtime::Runtime;
+use crate::shared::Shared;
+use crate::tls::MaybeTls;
+
+/// The read buffer's size: large messages arrive in few reads (it is per thread, not per
+/// connection).
+pub(crate) const READ_BUFFER_BYTES: usize = 256 << 10;
+
+thread_local! {
+    /// The read buffer, one per thread rather than per connection: what a read brings is copied
+    /// into the connection before the read returns, so the buffer never outlives a poll (and
+    /// 10,000 idle connections do not each hold it).
+    static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER_BYTES].into());
+}
+
+/// Slices handed to one vectored write.
+const MAX_WRITE_SLICES: usize = 64;
+
+/// A connection's transport with its runtime's read, behind one object-safe face, so that the
+/// handles (which know neither) can drive it.
+pub(crate) trait Transport: Send {
+    /// Reads into `conn`'s input, at most `limit` bytes, past what a large frame needs only
+    /// when `caught_up` (no message waits for the reader).
+    fn poll_read_into(
+        &mut self,
+        conn: &mut Connection,
+        cx: &mut Context<'_>,
+        limit: usize,
+        caught_up: bool,
+    ) -> Poll<io::Result<usize>>;
+
+    /// [`AsyncWrite::poll_write_vectored`].
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        slices: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>>;
+
+    /// [`AsyncWrite::poll_flush`].
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// [`AsyncWrite::poll_close`].
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
+
+/// The transport `T` of a connection on runtime `R`.
+pub(crate) struct Io<R, T> {
+    io: T,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R, T> Io<R, T> {
+    pub(crate) fn new(io: T) -> Self {
+        Self { io, runtime: PhantomData }
+    }
+}
+
+impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport for Io<R, T> {
+    fn poll_read_into(
+        &mut self,
+        conn: &mut Connection,
+        cx: &mut Context<'_>,
+        mut limit: usize,
+        caught_up: bool,
+    ) -> Poll<io::Result<usize>> {
+        let hint = conn.read_hint();
+        if R::READS_INTO_SPARE_CAPACITY && hint > 0 {
+            if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
+                // A large frame (its rest, or the next of a stream of them) straight into the
+                // connection's input: no copy, and no zeroing first. The hint ends at a frame
+                // boundary and spans several frames when they fit, so that a read brings several
+                // when they are there (and their replies leave in one write), and no frame is
+                // left half in an allocation too small for its rest. All of it when the reader
+                // keeps up: the room is the connection's own, so the per-thread buffer's size
+                // does not bound it, and a megabyte frame arrives in fewer reads.
+                let max = if caught_up { hint } else { limit.min(hint) };
+                let mut room = conn.receive_room(hint);
+                let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);
+                conn.receive_bytes(room);
+                return polled;
+            }
+        }
+        if hint > 0 {
+            // Copied through the per-thread buffer, but into room reserved for the hint and no
+            // more than it: the read still ends at a frame boundary, or inside a frame whose
+            // rest fits, so the input never grows (a copy) with half a large frame in it.
+            let room = conn.receive_room(hint);
+            conn.receive_bytes(room);
+            limit = limit.min(hint);
+        }
+        let io = &mut self.io;
+        let mut read_into = |buf: &mut [u8]| {
+            let len = limit.min(buf.len());
+            let buf = &mut buf[..len];
+            let polled = Pin::new(&mut *io).poll_read(cx, buf);
+            if let Poll::Ready(Ok(n)) = polled {
+                conn.receive(&buf[..n]);
+            }
+            polled
+        };
+        READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => read_into(&mut buf),
+            // Only if a transport's read polled another connection's on this thread: a buffer
+            // of its own for this once.
+            Err(_) => read_into(&mut vec![0; READ_BUFFER_BYTES]),
+        })
+    }
+
+    fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        slices: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, slices)
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_close(cx)
+    }
+}
+
+/// The runtime's own TCP stream, when `io` is one (an accepted socket, or a client's plain
+/// connection): [`Runtime::poll_read_buf`] can read it. `None` for TLS and other transports.
+fn plain_tcp<R: Runtime, T: 'static>(io: &mut T) -> Option<&mut R::Tcp> {
+    let io: &mut dyn Any = io;
+    if io.is::<R::Tcp>() {
+        return io.downcast_mut::<R::Tcp>();
+    }
+    match io.downcast_mut::<MaybeTls<R::Tcp>>() {
+        Some(MaybeTls::Plain(tcp)) => Some(tcp),
+        _ => None,
+    }
+}
+
+/// The waker every poll of a connection's transport registers: it wakes the reader waiting for
+/// input, if one is, and the driver.
+///
+/// It never takes the shared lock: the reactor, or tokio's cooperative budget, may wake it
+/// while that lock is held.
+#[derive(Debug, Default)]
+pub(crate) struct IoWaker {
+    driver: Mutex<Option<Waker>>,
+    reader: Mutex<Option<Waker>>,
+}
+
+fn lock(slot: &Mutex<Option<Waker>>) -> MutexGuard<'_, Option<Waker>> {
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn set(slot: &Mutex<Option<Waker>>, cx: &Context<'_>) {
+    let mut slot = lock(slot);
+    match &*slot {
+        Some(w) if w.will_wake(cx.waker()) => {}
+        _ => *slot = Some(cx.waker().clone()),
+    }
+}
+
+impl IoWaker {
+    /// The driver to wake, until it is woken.
+    pub(crate) fn register_driver(&self, cx: &Context<'_>) {
+        set(&self.driver, cx);
+    }
+
+    /// Forgets the driver: it has ended.
+    pub(crate) fn clear_driver(&self) {
+        lock(&self.driver).take();
+    }
+
+    /// The reader to wake first when the transport is ready, until it is woken.
+    pub(crate) fn register_reader(&self, cx: &Context<'_>) {
+        set(&self.reader, cx);
+    }
+
+    /// Wakes the driver, if it waits.
+    pub(crate) fn wake_driver(&self) {
+        let waker = lock(&self.driver).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl Wake for IoWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let reader = lock(&self.reader).take();
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+        self.wake_driver();
+    }
+}
+
+impl std::fmt::Debug for dyn Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Transport")
+    }
+}
+
+/// Reads a reader that has taken every message makes in one poll before it waits (the rest of a
+/// frame a read left short is often there already).
+const DIRECT_READS: usize = 4;
+
+impl Shared {
+    /// Writes what the core queued, and flushes; returns whether bytes moved. Nothing without a
+    /// transport (before the driver starts, after it ends).
+    pub(crate) fn write_out(&mut self) -> io::Result<bool> {
+        let Some(io) = self.io.as_mut() else { return Ok(false) };
+        let mut cx = Context::from_waker(&self.io_waker_handle);
+        let mut progress = false;
+        while self.conn.pending_transmit() > 0 {
+            let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
+            let n = self.conn.chunks_vectored(&mut slices);
+            match io.poll_write_vectored(&mut cx, &slices[..n]) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(written)) => {
+                    self.conn.advance(written);
+                    self.needs_flush = true;
+                    progress = true;
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        // Flushed once everything is written: a flush after a write that is waiting would cancel
+        // its registration on some transports (smol's and async-std's TCP streams drop the
+        // write's readiness future on a flush that succeeds), and nobody would be woken.
+        if self.needs_flush && self.conn.pending_transmit() == 0 {
+            if let Poll::Ready(result) = io.poll_flush(&mut cx) {
+                result?;
+                self.needs_flush = false;
+            }
+        }
+        if progress {
+            self.wake_writers_with_room();
+        }
+        Ok(progress)
+    }
+
+    /// Shuts the transport's sending side down (TCP FIN, TLS close_notify); whether done.
+    pub(crate) fn poll_shutdown(&mut self) -> bool {
+        let Some(io) = self.io.as_mut() else { return true };
+        let mut cx = Context::from_waker(&self.io_waker_handle);
+        // A failure here changes nothing: we are done.
+        io.poll_close(&mut cx).is_ready()
+    }
+
+    /// Reads into the connection's input (see [`Transport::poll_read_into`]); notes the end of
+    /// the stream and that input came. Pending without a transport.
+    pub(crate) fn read_in(&mut self, limit: usize, caught_up: bool) -> Poll<io::Result<usize>> {
+        let Some(io) = self.io.as_mut() else { return Poll::Pending };
+        let mut cx = Context::from_waker(&self.io_waker_handle);
+        let polled = io.poll_read_into(&mut self.conn, &mut cx, limit, caught_up);
+        match polled {
+            Poll::Ready(Ok(0)) => {
+                self.eof = true;
+                self.conn.receive_eof();
+            }
+            Poll::Ready(Ok(_)) => self.input_seen = true,
+            _ => {}
+        }
+        polled
+    }
+
+    /// A handle's write: what the core queued leaves now, from the handle's task. The driver
+    /// hears of what it must act on: a failure, or a shutdown due.
+    pub(crate) fn write_from_handle(&mut self) {
+        if let Err(e) = self.write_out() {
+            self.io_error = Some(e);
+        }
+        if self.io_error.is_some() || self.conn.wants_shutdown() || self.io.is_none() {
+            self.wake_driver();
+        }
+    }
+
+    /// The next message for a reader that has taken every message: from the input, else read
+    /// from the transport by the reader's task. Registers `cx` with the [`IoWaker`] when the
+    /// transport has nothing; leaves pings, Closes and failures to the driver (woken for them).
+    pub(crate) fn next_message(&mut self, cx: &Context<'_>) -> Option<Message> {
+        for _ in 0..DIRECT_READS {
+            if let Some(message) = self.conn.poll_message() {
+                return Some(message);
+            }
+            let readable = self.io.is_some()
+                && !self.eof
+                && self.io_error.is_none()
+                && self.conn.state() == State::Open
+                && self.conn.wants_read()
+                && !self.conn.has_events();
+            if !readable {
+                return None;
+            }
+            match self.read_in(READ_BUFFER_BYTES, true) {
+                Poll::Ready(Ok(n)) if n > 0 => {}
+                Poll::Ready(Ok(_)) => {
+                    self.wake_driver();
+                    return self.conn.poll_message();
+                }
+                Poll::Ready(Err(e)) => {
+                    self.io_error = Some(e);
+                    self.wake_driver();
+                    return None;
+                }
+                Poll::Pending => {
+                    self.io_waker.register_reader(cx);
+                    return None;
+                }
+            }
+        }
+        // Still more to read, and no reactor event will say so: the driver goes on.
+        let message = self.conn.poll_message();
+        if message.is_none() {
+            self.wake_driver();
+        }
+        message
+    }
+}
