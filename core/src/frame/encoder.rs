@@ -3,7 +3,9 @@
 //! Headers and small payloads are written into one staging buffer, so that a burst of small
 //! messages leaves in a single write. Large unmasked payloads (server role) are queued as the
 //! caller's own `Bytes`, beside their header, for a vectored write without a copy. Masked payloads
-//! (client role) are copied and masked in one pass into the staging buffer.
+//! (client role) are masked as they are copied, in one pass: into the staging buffer, or, from 4 KiB,
+//! into a buffer of their own, so that a large payload never makes the staging buffer grow or move
+//! the bytes not yet written.
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
@@ -11,10 +13,14 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::frame::header::{FrameHeader, MAX_HEADER_BYTES, OpCode};
-use crate::mask::apply_mask;
+use crate::mask::{apply_mask, extend_masked};
 
 /// Payloads at least this long are queued without a copy when they need no masking.
 const ZERO_COPY_MIN_BYTES: usize = 4096;
+
+/// Masked payloads at least this long are masked as they are copied ([`extend_masked`]); shorter
+/// ones are copied, then masked eight bytes at a time, inline.
+const MASK_IN_COPY_MIN_BYTES: usize = 64;
 
 /// The bytes waiting to be written to the transport, in order.
 #[derive(Debug, Default)]
@@ -63,9 +69,21 @@ impl OutQueue {
 
     /// Appends `data` masked with `key`, copying and masking in one buffer.
     pub fn push_masked(&mut self, data: &[u8], key: [u8; 4]) {
-        let start = self.staging.len();
-        self.staging.extend_from_slice(data);
-        apply_mask(&mut self.staging[start..], key, 0);
+        if data.len() >= ZERO_COPY_MIN_BYTES {
+            // A buffer of its own, of the payload's size: in the staging buffer, a large payload
+            // behind bytes not yet written would make it grow (a copy of those) or move them
+            // to its front (another).
+            let mut own = BytesMut::new();
+            extend_masked(&mut own, data, key);
+            return self.push_bytes(own.freeze());
+        }
+        if data.len() >= MASK_IN_COPY_MIN_BYTES {
+            extend_masked(&mut self.staging, data, key);
+        } else {
+            let start = self.staging.len();
+            self.staging.extend_from_slice(data);
+            apply_mask(&mut self.staging[start..], key, 0);
+        }
         self.len += data.len();
     }
 
