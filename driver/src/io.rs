@@ -18,6 +18,7 @@ use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -171,6 +172,9 @@ fn plain_tcp<R: Runtime, T: 'static>(io: &mut T) -> Option<&mut R::Tcp> {
 pub(crate) struct IoWaker {
     driver: Mutex<Option<Waker>>,
     reader: Mutex<Option<Waker>>,
+    /// How many times the transport (or the runtime, for a poll it cut short) woke it: a read
+    /// that waits stays registered until this moves, and need not be tried again before.
+    wakes: AtomicU64,
 }
 
 fn lock(slot: &Mutex<Option<Waker>>) -> MutexGuard<'_, Option<Waker>> {
@@ -201,6 +205,11 @@ impl IoWaker {
         set(&self.reader, cx);
     }
 
+    /// The count of wakes so far (see [`Shared::read_in`]).
+    pub(crate) fn wakes(&self) -> u64 {
+        self.wakes.load(Ordering::Acquire)
+    }
+
     /// Wakes the driver, if it waits.
     pub(crate) fn wake_driver(&self) {
         let waker = lock(&self.driver).take();
@@ -216,6 +225,7 @@ impl Wake for IoWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::AcqRel);
         let reader = lock(&self.reader).take();
         if let Some(reader) = reader {
             reader.wake();
@@ -280,10 +290,19 @@ impl Shared {
 
     /// Reads into the connection's input (see [`Transport::poll_read_into`]); notes the end of
     /// the stream and that input came. Pending without a transport.
+    ///
+    /// A read that waited is not tried again until the transport wakes the [`IoWaker`]: the
+    /// registration stands, and on async-io runtimes each try is two system calls (the driver,
+    /// woken beside a reader that has just drained the socket, would make them for nothing).
     pub(crate) fn read_in(&mut self, limit: usize, caught_up: bool) -> Poll<io::Result<usize>> {
         let Some(io) = self.io.as_mut() else { return Poll::Pending };
+        let wakes = self.io_waker.wakes();
+        if self.read_waits_since == Some(wakes) {
+            return Poll::Pending;
+        }
         let mut cx = Context::from_waker(&self.io_waker_handle);
         let polled = io.poll_read_into(&mut self.conn, &mut cx, limit, caught_up);
+        self.read_waits_since = polled.is_pending().then_some(wakes);
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.eof = true;

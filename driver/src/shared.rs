@@ -118,6 +118,9 @@ pub(crate) struct Shared {
     pub(crate) input_seen: bool,
     /// A handle's read or write failed: the driver reports it.
     pub(crate) io_error: Option<io::Error>,
+    /// The [`IoWaker`]'s count of wakes when a read last waited; `None` after a read that
+    /// brought something.
+    pub(crate) read_waits_since: Option<u64>,
     // ----- receive -----
     pub(crate) inbox: VecDeque<Message>,
     pub(crate) read_end: ReadEnd,
@@ -155,6 +158,7 @@ impl Shared {
             needs_flush: false,
             input_seen: false,
             io_error: None,
+            read_waits_since: None,
             inbox: VecDeque::with_capacity(2),
             read_end: ReadEnd::Open,
             read_wakers: WakerSet::default(),
