@@ -146,6 +146,13 @@ impl Sink<Message> for Writable {
         if s.unsent() == 0 {
             return Poll::Ready(Ok(()));
         }
+        if s.write_error.is_none() {
+            // What was fed leaves now, from this task, rather than at the driver's next turn.
+            s.write_from_handle();
+            if s.unsent() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+        }
         if let Some(e) = &s.write_error {
             return Poll::Ready(Err(e.clone()));
         }
