@@ -51,7 +51,7 @@ pub(crate) fn opening_cancelled(
     signal: Option<&AbortSignal>,
     cx: &Context<'_>,
 ) -> Option<WebSocketError> {
-    s.io_waker.register_driver(cx);
+    s.register_driver(cx);
     if let Some(reason) = signal.and_then(|sig| sig.poll_aborted(cx)) {
         return Some(reason);
     }

@@ -179,7 +179,7 @@ impl<R: Runtime> Inner<R> {
                 return true;
             }
         } else {
-            s.io_waker.register_driver(cx);
+            s.register_driver(cx);
         }
         // Writers queue their messages in the core themselves, so those written before a close
         // are ahead of the Close frame.
@@ -384,6 +384,15 @@ impl<R: Runtime> Inner<R> {
             if s.eof && !s.conn.wants_shutdown() {
                 return None;
             }
+        }
+        let timed = (state == State::Connecting && self.settings.connect_deadline.is_some())
+            || s.conn.close_sent().is_some()
+            || s.conn.close_expected()
+            || self.settings.keepalive.is_some();
+        if !timed {
+            // An open connection with nothing timed: no clock to read, no timer to set.
+            s.input_seen = false;
+            return Some(false);
         }
         let now = self.runtime.now();
         if std::mem::take(&mut s.input_seen) {

@@ -118,6 +118,9 @@ pub(crate) struct Shared {
     pub(crate) input_seen: bool,
     /// A handle's read or write failed: the driver reports it.
     pub(crate) io_error: Option<io::Error>,
+    /// A handle woke the driver, whose next turn has not started yet: later wakes change
+    /// nothing (a writer sending a burst wakes it once, not once per message).
+    pub(crate) driver_woken: bool,
     /// The [`IoWaker`]'s count of wakes when a read last waited; `None` after a read that
     /// brought something.
     pub(crate) read_waits_since: Option<u64>,
@@ -158,6 +161,7 @@ impl Shared {
             needs_flush: false,
             input_seen: false,
             io_error: None,
+            driver_woken: false,
             read_waits_since: None,
             inbox: VecDeque::with_capacity(2),
             read_end: ReadEnd::Open,
@@ -173,7 +177,17 @@ impl Shared {
 
     /// Wakes the driver if it is waiting.
     pub(crate) fn wake_driver(&mut self) {
-        self.io_waker.wake_driver();
+        if !self.driver_woken {
+            self.driver_woken = true;
+            self.io_waker.wake_driver();
+        }
+    }
+
+    /// The driver (or the connecting task) registers `cx` and takes the handles' wakes from
+    /// here on.
+    pub(crate) fn register_driver(&mut self, cx: &Context<'_>) {
+        self.driver_woken = false;
+        self.io_waker.register_driver(cx);
     }
 
     /// Bytes written by the application that the socket has not taken yet.
