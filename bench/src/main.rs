@@ -8,7 +8,8 @@
 //! cargo run -p wsstream-bench --release -- server|client|core|memory [--quick]
 //! ```
 //!
-//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 2 more),
+//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 2 more, and the
+//! in-memory core rows at least 7),
 //! `--libs a,b,...`, `--sizes 16,1024,...`, `--conns 1,64`, `--threads N` (runtime worker
 //! threads of every measured process, default 1),
 //! `--out PATH`, `--no-pin` (let the scheduler place the processes; see `affinity.rs`).
@@ -176,6 +177,9 @@ fn tokio_runtime(threads: usize) -> io::Result<tokio::runtime::Runtime> {
     }
 }
 
+/// Runs of each in-memory core row, at least, to take the median of.
+const CORE_REPS: usize = 7;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let code = match run(&args) {
@@ -270,7 +274,9 @@ fn run(args: &[String]) -> Result<(), String> {
             if all || command == "core" {
                 eprintln!("== core (in memory)");
                 let budget = Duration::from_millis(if plan.quick { 30 } else { 150 });
-                let reps = plan.reps.max(3);
+                // Seconds in all, and a single thread that other work on the machine slows at
+                // random: more runs to take the median of.
+                let reps = plan.reps.max(CORE_REPS);
                 results.decode = core_bench::decode(&[16, 1 << 10, 1 << 20], reps, budget);
                 results.mask = core_bench::mask(&[64 << 10, 1 << 20], reps, budget);
                 results.deflate = core_bench::deflate(&[1 << 10, 64 << 10], reps, budget);

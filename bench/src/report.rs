@@ -348,7 +348,8 @@ impl Results {
              128 KiB reads to an open server connection: ours `wsstream_core::Connection` \
              (`receive`, then `poll_event` for owned messages, or `poll_message_with` for \
              messages lent where they arrived), tungstenite's `WebSocket` over an in-memory \
-             stream (`read`, owned messages). Payload MiB/s, single thread; target ratio ≥ 2.\n\n",
+             stream (`read`, owned messages). Payload MiB/s, single thread, the median of at \
+             least 7 interleaved runs; target ratio ≥ 2.\n\n",
         );
         md.push_str(
             "| Message size | wsstream-core, owned | wsstream-core, lent | tungstenite | ratio owned | ratio lent |\n\

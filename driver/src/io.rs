@@ -4,8 +4,9 @@
 //! A reader that has taken every message reads the socket itself, and a reader about to wait
 //! writes what its task queued (the replies to what it read), so that a server answering a burst
 //! reads, decodes, answers and writes in one poll of one task, with the payload still in cache,
-//! rather than across three hops between the reader's task and the driver's. The driver stays
-//! the fallback: it reads when the reader is not reading (to answer pings, to see a Close), and
+//! rather than across three hops between the reader's task and the driver's. A writer writes
+//! itself too when it has 64 KiB or more queued, and on `poll_flush`. The driver stays the
+//! fallback: it reads when the reader is not reading (to answer pings, to see a Close), and
 //! writes when the application writes without reading.
 //!
 //! Every poll of the transport, whoever makes it, uses one waker, the connection's
