@@ -50,7 +50,7 @@ use wsstream_core::{CloseCode, CloseFrame, Error as CoreError, Event, State};
 use crate::abort::AbortSignal;
 use crate::connect::opening_cancelled;
 use crate::error::{ErrorKind, WebSocketError};
-use crate::io::{Io, READ_BUFFER_BYTES};
+use crate::io::{Io, READ_BUFFER_BYTES, WRITE_AT_ONCE_BYTES};
 use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
@@ -60,9 +60,6 @@ use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
 const LAST_LOOK_GRACE: std::time::Duration = std::time::Duration::from_millis(20);
 /// Loop turns before yielding to the runtime, so that a busy connection does not starve others.
 const TURNS_PER_POLL: usize = 64;
-/// Output held back while a waiting reader takes a message of a burst, so that the replies to
-/// the burst leave in one write; past this much, it is written at once.
-const COALESCE_BYTES: usize = 64 << 10;
 
 /// What the driver keeps of [`Options`].
 pub(crate) struct Settings {
@@ -323,13 +320,13 @@ impl<R: Runtime> Inner<R> {
     /// and more input is buffered, so its reply will likely join those of the messages after
     /// it in one write (as a server that answers a pipelined burst). Bounded: the driver yields
     /// once, and writes on its next turn unless the reader has taken the message and another
-    /// was handed out; and never past [`COALESCE_BYTES`] of output.
+    /// was handed out; and never past [`WRITE_AT_ONCE_BYTES`] of output.
     fn coalesce(&mut self, s: &Shared) -> bool {
         let handed = std::mem::take(&mut self.handed_to_waiting_reader);
         handed
             && s.conn.state() == State::Open
             && s.conn.buffered_input() > 0
-            && s.conn.pending_transmit() < COALESCE_BYTES
+            && s.conn.pending_transmit() < WRITE_AT_ONCE_BYTES
     }
 
     /// Writes what the core queued, then shuts down when due; returns whether bytes moved.

@@ -44,6 +44,11 @@ thread_local! {
 /// Slices handed to one vectored write.
 const MAX_WRITE_SLICES: usize = 64;
 
+/// Queued output from which holding it back for more to join it no longer pays: past this much
+/// a writer writes it from its own task at once, and the driver no longer waits for a reader's
+/// replies to join it.
+pub(crate) const WRITE_AT_ONCE_BYTES: usize = 64 << 10;
+
 /// A connection's transport with its runtime's read, behind one object-safe face, so that the
 /// handles (which know neither) can drive it.
 pub(crate) trait Transport: Send {

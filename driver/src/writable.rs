@@ -9,12 +9,9 @@ use futures_sink::Sink;
 use wsstream_core::Message;
 
 use crate::error::WebSocketError;
+use crate::io::WRITE_AT_ONCE_BYTES;
 use crate::shared::{Shared, SharedRef, closed_for_writing};
 use crate::stream::{close_for_reason, release_handle, request_close, wait_closed};
-
-/// Output from which a write leaves at once, from the writer's task; less waits for the driver,
-/// or for the reader's next wait, and leaves with what is written meanwhile.
-const DIRECT_WRITE_BYTES: usize = 64 << 10;
 
 /// Where messages to the peer go: a [`Sink`] of [`Message`], plus [`send`](Self::send).
 ///
@@ -113,14 +110,15 @@ impl Writable {
     }
 }
 
-/// Queues `message` in the core, behind the messages written before; the driver writes it.
+/// Queues `message` in the core, behind the messages written before; the driver writes it, or
+/// this task at once when [`WRITE_AT_ONCE_BYTES`] or more are queued.
 fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     if s.conn.send(message).is_err() {
         // The core stopped taking messages (the peer's Close was decoded just now): the driver
         // reports why once it has run.
         return Err(closed_for_writing());
     }
-    if s.conn.pending_transmit() >= DIRECT_WRITE_BYTES {
+    if s.conn.pending_transmit() >= WRITE_AT_ONCE_BYTES {
         // Worth a write of its own: it leaves now, from this task, while in cache.
         s.write_from_handle();
     } else {
