@@ -92,7 +92,20 @@ fn apply_mask_blocks(buf: &mut [u8], key: [u8; 4]) {
 /// extend_masked(&mut out, b"Hello", [0x37, 0xfa, 0x21, 0x3d]);
 /// assert_eq!(&out[6..], b"\x7f\x9f\x4d\x51\x58"); // RFC 6455 5.7
 /// ```
+#[inline]
 pub fn extend_masked(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4]) {
+    if src.len() < BLOCK_BYTES {
+        // As `apply_mask`: a short input is copied, then masked eight bytes at a time, inline
+        // (a small frame's payload costs no call).
+        let start = dst.len();
+        dst.extend_from_slice(src);
+        return apply_mask_words(&mut dst[start..], key);
+    }
+    extend_masked_blocks(dst, src, key);
+}
+
+/// [`extend_masked`] for an input of a block or more: the widest vector path the CPU has.
+fn extend_masked_blocks(dst: &mut bytes::BytesMut, src: &[u8], key: [u8; 4]) {
     dst.reserve(src.len());
     let room = &mut dst.spare_capacity_mut()[..src.len()];
     #[cfg(target_arch = "x86_64")]

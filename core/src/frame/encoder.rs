@@ -13,14 +13,10 @@ use std::io::IoSlice;
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::frame::header::{FrameHeader, MAX_HEADER_BYTES, OpCode};
-use crate::mask::{apply_mask, extend_masked};
+use crate::mask::extend_masked;
 
 /// Payloads at least this long are queued without a copy when they need no masking.
 const ZERO_COPY_MIN_BYTES: usize = 4096;
-
-/// Masked payloads at least this long are masked as they are copied ([`extend_masked`]); shorter
-/// ones are copied, then masked eight bytes at a time, inline.
-const MASK_IN_COPY_MIN_BYTES: usize = 64;
 
 /// The bytes waiting to be written to the transport, in order.
 #[derive(Debug, Default)]
@@ -77,13 +73,7 @@ impl OutQueue {
             extend_masked(&mut own, data, key);
             return self.push_bytes(own.freeze());
         }
-        if data.len() >= MASK_IN_COPY_MIN_BYTES {
-            extend_masked(&mut self.staging, data, key);
-        } else {
-            let start = self.staging.len();
-            self.staging.extend_from_slice(data);
-            apply_mask(&mut self.staging[start..], key, 0);
-        }
+        extend_masked(&mut self.staging, data, key);
         self.len += data.len();
     }
 
