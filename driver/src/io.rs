@@ -240,6 +240,30 @@ impl Wake for IoWaker {
     }
 }
 
+/// Writes what `conn` queued through `write`, vectored, until all of it is written or the
+/// transport waits; adds the bytes that left to `written`. Shared by the open connection's
+/// writes ([`Shared::write_out`]) and a refused handshake's last one.
+pub(crate) fn poll_write_queued(
+    conn: &mut Connection,
+    written: &mut usize,
+    mut write: impl FnMut(&[IoSlice<'_>]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    while conn.pending_transmit() > 0 {
+        let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
+        let n = conn.chunks_vectored(&mut slices);
+        match write(&slices[..n]) {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(n)) => {
+                conn.advance(n);
+                *written += n;
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
+    }
+    Poll::Ready(Ok(()))
+}
+
 impl std::fmt::Debug for dyn Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Transport")
@@ -256,20 +280,14 @@ impl Shared {
     pub(crate) fn write_out(&mut self) -> io::Result<bool> {
         let Some(io) = self.io.as_mut() else { return Ok(false) };
         let mut cx = Context::from_waker(&self.io_waker_handle);
-        let mut progress = false;
-        while self.conn.pending_transmit() > 0 {
-            let mut slices = [IoSlice::new(&[]); MAX_WRITE_SLICES];
-            let n = self.conn.chunks_vectored(&mut slices);
-            match io.poll_write_vectored(&mut cx, &slices[..n]) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(written)) => {
-                    self.conn.advance(written);
-                    self.needs_flush = true;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e),
-                Poll::Pending => break,
-            }
+        let mut written = 0;
+        let polled = poll_write_queued(&mut self.conn, &mut written, |slices| {
+            io.poll_write_vectored(&mut cx, slices)
+        });
+        let progress = written > 0;
+        self.needs_flush |= progress;
+        if let Poll::Ready(Err(e)) = polled {
+            return Err(e);
         }
         // Flushed once everything is written: a flush after a write that is waiting would cancel
         // its registration on some transports (smol's and async-std's TCP streams drop the

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::Poll;
 
@@ -13,6 +13,7 @@ use wsstream_core::{Connection, Event, Request};
 
 use crate::driver::{Driver, Settings};
 use crate::error::{ErrorKind, WebSocketError};
+use crate::io::poll_write_queued;
 use crate::options::Options;
 use crate::runtime::Runtime;
 use crate::shared::{OpenInfo, Shared, SharedRef};
@@ -244,17 +245,7 @@ async fn flush_and_close<T: AsyncWrite + Unpin>(
     io: &mut T,
 ) -> io::Result<()> {
     poll_fn(|cx| {
-        while conn.pending_transmit() > 0 {
-            let mut slices = [IoSlice::new(&[]); 16];
-            let n = conn.chunks_vectored(&mut slices);
-            match Pin::new(&mut *io).poll_write_vectored(cx, &slices[..n]) {
-                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                Poll::Ready(Ok(written)) => conn.advance(written),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        Poll::Ready(Ok(()))
+        poll_write_queued(conn, &mut 0, |slices| Pin::new(&mut *io).poll_write_vectored(cx, slices))
     })
     .await?;
     poll_fn(|cx| Pin::new(&mut *io).poll_flush(cx)).await?;
