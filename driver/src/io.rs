@@ -9,13 +9,19 @@
 //! fallback: it reads when the reader is not reading (to answer pings, to see a Close), and
 //! writes when the application writes without reading.
 //!
+//! Held back, a reader's answers turn a pipelining peer into lockstep: it sends the next requests
+//! only once the answers came, and until then both ends sleep in turn. So a connection that has
+//! its thread to itself (no other connection read on it between two of its reads) writes its
+//! answers as they are made, two at a time; under load they wait for the end of the burst, where
+//! one write is worth more than an early answer.
+//!
 //! Every poll of the transport, whoever makes it, uses one waker, the connection's
 //! [`IoWaker`]: the reactor holds one waker per direction, and a reader polling with its own
 //! would take the driver's place. The `IoWaker` wakes the driver, and first the reader when it
 //! waits for input, which then reads what came itself; the driver finds the socket drained.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::{self, IoSlice};
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -40,6 +46,19 @@ thread_local! {
     /// 10,000 idle connections do not each hold it).
     static READ_BUFFER: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_BUFFER_BYTES].into());
 }
+
+thread_local! {
+    /// Reads that brought bytes, of every connection on this thread (see [`Shared::alone`]).
+    static READS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Answers a connection alone on its thread ([`Shared::alone`]) writes at once: half the system
+/// calls of a write per answer, and the peer still has them while the next are made.
+const ANSWERS_PER_WRITE: usize = 2;
+
+/// Bounds [`Shared::answers_owed`]: a reader that took many messages without answering does not
+/// make the sends of a long burst afterwards leave two by two.
+pub(crate) const ANSWERS_OWED_MAX: usize = 64;
 
 /// Slices handed to one vectored write.
 const MAX_WRITE_SLICES: usize = 64;
@@ -286,6 +305,9 @@ impl Shared {
         });
         let progress = written > 0;
         self.needs_flush |= progress;
+        if progress {
+            self.answers_queued = 0;
+        }
         if let Poll::Ready(Err(e)) = polled {
             return Err(e);
         }
@@ -332,10 +354,37 @@ impl Shared {
                 self.eof = true;
                 self.conn.receive_eof();
             }
-            Poll::Ready(Ok(_)) => self.input_seen = true,
+            Poll::Ready(Ok(_)) => {
+                self.input_seen = true;
+                self.note_read();
+            }
             _ => {}
         }
         polled
+    }
+
+    /// Counts a read that brought bytes, on this thread's count of them; notes whether any other
+    /// connection read on this thread since this one last did.
+    fn note_read(&mut self) {
+        let reads = READS.with(|r| r.replace(r.get().wrapping_add(1)));
+        self.alone = reads == self.reads_seen;
+        self.reads_seen = reads.wrapping_add(1);
+    }
+
+    /// Notes a message handed to the reader: the next send answers it.
+    pub(crate) fn message_taken(&mut self) {
+        self.answers_owed = (self.answers_owed + 1).min(ANSWERS_OWED_MAX);
+    }
+
+    /// Notes a message queued by a send; whether what is queued should leave now, as an answer
+    /// of a connection alone on its thread.
+    pub(crate) fn answer_due(&mut self) -> bool {
+        if self.answers_owed == 0 {
+            return false;
+        }
+        self.answers_owed -= 1;
+        self.answers_queued += 1;
+        self.alone && self.answers_queued >= ANSWERS_PER_WRITE
     }
 
     /// A handle's write: what the core queued leaves now, from the handle's task. The driver
@@ -389,5 +438,87 @@ impl Shared {
             self.wake_driver();
         }
         message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wsstream_core::{Connection, ServerConfig};
+
+    use super::*;
+
+    fn shared() -> Shared {
+        Shared::new(Connection::server(ServerConfig::default()), 1 << 16)
+    }
+
+    /// Takes `n` messages and answers each; gives the answers after which a write was due.
+    fn answer(s: &mut Shared, n: usize) -> Vec<usize> {
+        (1..=n)
+            .filter(|_| {
+                s.message_taken();
+                let due = s.answer_due();
+                if due {
+                    // What write_out does once the answers left.
+                    s.answers_queued = 0;
+                }
+                due
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_connection_reading_alone_answers_two_by_two() {
+        std::thread::spawn(|| {
+            let mut s = shared();
+            s.note_read();
+            assert!(s.alone, "the first read on a fresh thread");
+            s.note_read();
+            assert!(s.alone);
+            assert_eq!(answer(&mut s, 8), [2, 4, 6, 8]);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn connections_reading_by_turns_batch_their_answers() {
+        std::thread::spawn(|| {
+            let (mut a, mut b) = (shared(), shared());
+            a.note_read();
+            b.note_read();
+            a.note_read();
+            b.note_read();
+            assert!(!a.alone && !b.alone);
+            assert!(answer(&mut a, 8).is_empty() && answer(&mut b, 8).is_empty());
+            // Once the other goes quiet, the next read but one finds the thread to itself.
+            a.note_read();
+            assert!(!a.alone);
+            a.note_read();
+            assert!(a.alone);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn sends_that_answer_nothing_are_not_hurried() {
+        let mut s = shared();
+        s.note_read();
+        s.note_read();
+        assert!(s.alone);
+        // A burst of sends with no message taken: the driver writes them together.
+        assert!((0..100).all(|_| !s.answer_due()));
+        // Many messages taken unanswered owe at most ANSWERS_OWED_MAX answers.
+        for _ in 0..1000 {
+            s.message_taken();
+        }
+        let answers = (0..1000)
+            .filter(|_| {
+                let owed = s.answers_owed;
+                s.answer_due();
+                s.answers_owed < owed
+            })
+            .count();
+        assert_eq!(answers, ANSWERS_OWED_MAX);
     }
 }

@@ -59,6 +59,7 @@ impl Stream for Readable {
             popped => popped,
         };
         if let Some(message) = message {
+            s.message_taken();
             if s.driver_waits_reader {
                 // To answer a Close once the inbox is drained, or to read again within the
                 // receive budget.

@@ -1,8 +1,11 @@
 //! Messages both ways: kinds, order, sizes, the Sink and Stream traits, pings, keepalive.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use futures_util::future::{Either, select};
 use futures_util::{SinkExt, StreamExt};
 
 use super::util::{
@@ -211,5 +214,131 @@ fn a_reply_leaves_at_once_while_the_reader_holds_back_a_burst() {
         assert_eq!(reply, Some((0x1, b"reply".to_vec())));
         assert!(after < Duration::from_secs(1), "the reply took {after:?}");
         assert_eq!(readable.read().await.unwrap().unwrap(), Message::text("two"));
+    });
+}
+
+/// A transport that counts the writes that carried bytes.
+struct CountedWrites {
+    tcp: crate::rt::Tcp,
+    writes: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountedWrites {
+    fn count(&self, polled: &Poll<std::io::Result<usize>>) {
+        if matches!(polled, Poll::Ready(Ok(n)) if *n > 0) {
+            self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+impl futures_util::io::AsyncRead for CountedWrites {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl futures_util::io::AsyncWrite for CountedWrites {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.tcp).poll_write(cx, buf);
+        self.count(&polled);
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs);
+        self.count(&polled);
+        polled
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_close(cx)
+    }
+}
+
+/// A client frame (masked, with an all-zero key: the payload reads as it is).
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut out = vec![0x80 | opcode, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn a_connection_alone_on_its_thread_answers_a_burst_as_it_goes() {
+    // Answers held back to the end of a burst turn a pipelining peer into lockstep. A server
+    // connection that has its thread to itself (here the test's own, where nothing else reads)
+    // writes them two by two; a burst of 8 leaves in 4 writes, not 1.
+    run(async {
+        use futures_util::io::AsyncWriteExt;
+        let (listener, addr) = super::util::listen().await;
+        let writes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (tx, rx) = oneshot::channel();
+        let counted = writes.clone();
+        crate::rt::spawn(async move {
+            let mut tcp = crate::rt::raw(ws::TcpStream::connect(addr).await.unwrap());
+            let request = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+                           Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                           Sec-WebSocket-Version: 13\r\n\r\n";
+            tcp.write_all(request.as_bytes()).await.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                futures_util::io::AsyncReadExt::read_exact(&mut tcp, &mut byte).await.unwrap();
+                head.push(byte[0]);
+            }
+            assert!(head.starts_with(b"HTTP/1.1 101"));
+            for i in 0..20u8 {
+                tcp.write_all(&masked_frame(0x2, &[i])).await.unwrap();
+                assert_eq!(read_frame(&mut tcp).await, Some((0x2, vec![i])));
+            }
+            let mut per_burst = Vec::new();
+            for _ in 0..50 {
+                let before = counted.load(std::sync::atomic::Ordering::SeqCst);
+                let burst: Vec<u8> = (0..8u8).flat_map(|i| masked_frame(0x2, &[i])).collect();
+                tcp.write_all(&burst).await.unwrap();
+                for i in 0..8u8 {
+                    assert_eq!(read_frame(&mut tcp).await, Some((0x2, vec![i])));
+                }
+                per_burst.push(counted.load(std::sync::atomic::Ordering::SeqCst) - before);
+            }
+            tx.send(per_burst);
+        });
+        let (tcp, _) = listener.accept().await.unwrap();
+        let io = CountedWrites { tcp: crate::rt::raw(tcp), writes };
+        let incoming = WebSocketStream::accept(io, options()).await.unwrap();
+        let wss = incoming.accept(None).unwrap();
+        let Opened { mut readable, mut writable, .. } = wss.opened().await.unwrap();
+        let echo = async move {
+            while let Some(Ok(message)) = readable.read().await {
+                if writable.send(message).await.is_err() {
+                    break;
+                }
+            }
+        };
+        // The echo ends when the peer, done, goes away.
+        let per_burst = match select(Box::pin(echo), Box::pin(rx.recv())).await {
+            Either::Right((per_burst, _)) => per_burst,
+            Either::Left((_, rx)) => rx.await,
+        };
+        // On a runtime with several threads the driver may read a burst in the reader's place,
+        // on a thread of its own, and the next read by the reader does not count as alone; the
+        // one after does again.
+        assert!(per_burst.iter().any(|&w| w >= 4), "writes per burst of 8: {per_burst:?}");
     });
 }
