@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-/// The buffer of [`Runtime::poll_read_buf`], for adapters (and [`async_io_reads!`](crate::async_io_reads)).
+/// The buffer of [`Runtime::poll_read_buf`], for adapters (and `async_io_reads!`, with the
+/// `async-io` feature).
 pub use bytes::BytesMut;
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -50,8 +51,8 @@ pub trait Runtime: Clone + Default + Send + Sync + Unpin + 'static {
     /// gives how many (0 at the end of the stream).
     ///
     /// The default zeroes the room and reads through [`AsyncRead`]; an adapter whose runtime
-    /// can read into uninitialized memory (tokio's `ReadBuf`, or [`poll_read_uninit`] on
-    /// async-io) overrides it and sets
+    /// can read into uninitialized memory (tokio's `ReadBuf`, or `poll_read_uninit` on async-io,
+    /// with the `async-io` feature) overrides it and sets
     /// [`READS_INTO_SPARE_CAPACITY`](Self::READS_INTO_SPARE_CAPACITY).
     fn poll_read_buf(
         tcp: Pin<&mut Self::Tcp>,
