@@ -60,6 +60,10 @@ const ANSWERS_PER_WRITE: usize = 2;
 /// make the sends of a long burst afterwards leave two by two.
 pub(crate) const ANSWERS_OWED_MAX: usize = 64;
 
+/// Room a connection's input must already have for a read of small frames to go straight into
+/// it ([`Connection::spare_room`]) rather than through the per-thread buffer.
+const SPARE_READ_BYTES: usize = 16 << 10;
+
 /// Slices handed to one vectored write.
 const MAX_WRITE_SLICES: usize = 64;
 
@@ -130,6 +134,19 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport f
                 let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);
                 conn.receive_bytes(room);
                 return polled;
+            }
+        }
+        if R::READS_INTO_SPARE_CAPACITY && hint == 0 {
+            if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
+                // Small frames straight into the room the connection's input already has (a
+                // busy connection's, grown by earlier bursts): no copy out of the per-thread
+                // buffer.
+                if let Some(mut room) = conn.spare_room(SPARE_READ_BYTES) {
+                    let max = limit.min(room.capacity());
+                    let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);
+                    conn.receive_bytes(room);
+                    return polled;
+                }
             }
         }
         if hint > 0 {

@@ -277,6 +277,31 @@ impl Connection {
         self.input.split_off(self.input.len())
     }
 
+    /// Room for a read in the capacity the input already holds, without allocating: as
+    /// [`receive_room`](Self::receive_room), but `None` unless at least `min` bytes of it can be
+    /// had back cheaply (the allocation is the connection's alone, its bytes decoded or copied
+    /// out). A driver that reads small frames through a buffer of its own can read here instead
+    /// once a connection has such room, and save the copy into the input; an idle connection that
+    /// never had it is not made to allocate it.
+    ///
+    /// ```
+    /// use wsstream_core::{Connection, ServerConfig};
+    /// let mut conn = Connection::server(ServerConfig::default());
+    /// assert!(conn.spare_room(4096).is_none()); // nothing allocated yet
+    /// let room = conn.receive_room(4096);
+    /// conn.receive_bytes(room); // handed back empty: the capacity stays
+    /// let mut room = conn.spare_room(4096).expect("the room reserved above");
+    /// room.extend_from_slice(b"GET / HTTP/1.1\r\n"); // as a read would
+    /// conn.receive_bytes(room);
+    /// assert_eq!(conn.buffered_input(), 16);
+    /// ```
+    pub fn spare_room(&mut self, min: usize) -> Option<BytesMut> {
+        if self.discards_input() || !self.input.try_reclaim(min) {
+            return None;
+        }
+        Some(self.input.split_off(self.input.len()))
+    }
+
     /// How many more input bytes the frame in progress (or the one whose header the undecoded
     /// input starts with) needs at least: 0 when unknown or complete.
     pub fn frame_bytes_needed(&self) -> usize {

@@ -312,3 +312,28 @@ fn large_frames_behind_undecoded_ones_are_unmasked_once() {
     let got: Vec<Vec<u8>> = got.iter().map(|m| m.as_bytes().to_vec()).collect();
     assert_eq!(got, expected);
 }
+
+#[test]
+fn spare_room_reuses_the_inputs_allocation_and_never_allocates() {
+    let mut s = open_server(Config::default());
+    // The handshake's input is all the connection holds: not room for a burst.
+    assert!(s.spare_room(16 << 10).is_none(), "an idle connection is not made to allocate");
+    // A burst of small frames, copied in: the input grows to hold it.
+    let burst: Vec<u8> = (0..40u8).flat_map(|i| masked(0x82, &[i; 1000])).collect();
+    s.receive(&burst);
+    assert_eq!(events(&mut s).len(), 40);
+    // The next bursts go straight into the same allocation, and decode as copied input does.
+    let mut start = None;
+    for _ in 0..3 {
+        let mut room = s.spare_room(16 << 10).expect("the first burst's allocation");
+        assert!(room.is_empty() && room.capacity() >= burst.len());
+        assert_eq!(*start.get_or_insert(room.as_ptr()), room.as_ptr());
+        room.extend_from_slice(&burst);
+        s.receive_bytes(room);
+        let messages = events(&mut s);
+        assert_eq!(messages.len(), 40);
+        assert_eq!(messages[39], Event::Message(Message::binary(vec![39; 1000])));
+    }
+    // Room that only fresh memory could give: none.
+    assert!(s.spare_room(1 << 20).is_none());
+}
