@@ -120,29 +120,29 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport f
         caught_up: bool,
     ) -> Poll<io::Result<usize>> {
         let hint = conn.read_hint();
-        if R::READS_INTO_SPARE_CAPACITY && hint > 0 {
+        if R::READS_INTO_SPARE_CAPACITY {
             if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
-                // A large frame (its rest, or the next of a stream of them) straight into the
-                // connection's input: no copy, and no zeroing first. The hint ends at a frame
-                // boundary and spans several frames when they fit, so that a read brings several
-                // when they are there (and their replies leave in one write), and no frame is
-                // left half in an allocation too small for its rest. All of it when the reader
-                // keeps up: the room is the connection's own, so the per-thread buffer's size
-                // does not bound it, and a megabyte frame arrives in fewer reads.
-                let max = if caught_up { hint } else { limit.min(hint) };
-                let mut room = conn.receive_room(hint);
-                let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);
-                conn.receive_bytes(room);
-                return polled;
-            }
-        }
-        if R::READS_INTO_SPARE_CAPACITY && hint == 0 {
-            if let Some(tcp) = plain_tcp::<R, T>(&mut self.io) {
-                // Small frames straight into the room the connection's input already has (a
-                // busy connection's, grown by earlier bursts): no copy out of the per-thread
-                // buffer.
-                if let Some(mut room) = conn.spare_room(SPARE_READ_BYTES) {
-                    let max = limit.min(room.capacity());
+                let room = if hint > 0 {
+                    // A large frame (its rest, or the next of a stream of them) straight into the
+                    // connection's input: no copy, and no zeroing first. The hint ends at a frame
+                    // boundary and spans several frames when they fit, so that a read brings
+                    // several when they are there (and their replies leave in one write), and no
+                    // frame is left half in an allocation too small for its rest. All of it when
+                    // the reader keeps up: the room is the connection's own, so the per-thread
+                    // buffer's size does not bound it, and a megabyte frame arrives in fewer
+                    // reads.
+                    let max = if caught_up { hint } else { limit.min(hint) };
+                    Some((conn.receive_room(hint), max))
+                } else {
+                    // Small frames straight into the room the connection's input already has (a
+                    // busy connection's, grown by earlier bursts): no copy out of the per-thread
+                    // buffer.
+                    conn.spare_room(SPARE_READ_BYTES).map(|room| {
+                        let max = limit.min(room.capacity());
+                        (room, max)
+                    })
+                };
+                if let Some((mut room, max)) = room {
                     let polled = R::poll_read_buf(Pin::new(tcp), cx, &mut room, max);
                     conn.receive_bytes(room);
                     return polled;
