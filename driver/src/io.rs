@@ -375,6 +375,7 @@ impl Shared {
                 self.input_seen = true;
                 self.note_read();
             }
+            Poll::Pending => self.waited = true,
             _ => {}
         }
         polled
@@ -382,9 +383,14 @@ impl Shared {
 
     /// Counts a read that brought bytes, on this thread's count of them; notes whether any other
     /// connection read on this thread since this one last did.
+    ///
+    /// Only a read that follows a wait finds the connection alone: one straight after another
+    /// (the rest of a burst that arrived in two parts) can only find that it is not. Otherwise,
+    /// of many busy connections, each whose burst came in two reads would answer two by two.
     fn note_read(&mut self) {
         let reads = READS.with(|r| r.replace(r.get().wrapping_add(1)));
-        self.alone = reads == self.reads_seen;
+        self.alone = reads == self.reads_seen && (self.alone || self.waited);
+        self.waited = false;
         self.reads_seen = reads.wrapping_add(1);
     }
 
@@ -507,11 +513,37 @@ mod tests {
             b.note_read();
             assert!(!a.alone && !b.alone);
             assert!(answer(&mut a, 8).is_empty() && answer(&mut b, 8).is_empty());
-            // Once the other goes quiet, the next read but one finds the thread to itself.
+            // Once the other goes quiet, the next read after a wait finds the thread to itself.
+            a.note_read();
+            assert!(!a.alone);
+            a.waited = true;
+            a.note_read();
+            assert!(a.alone);
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_burst_read_in_two_parts_does_not_make_a_busy_connection_alone() {
+        std::thread::spawn(|| {
+            let (mut a, mut b) = (shared(), shared());
+            a.note_read();
+            b.note_read();
+            // A's wait, while B read; then A's burst in two reads, nobody reading between them.
+            a.waited = true;
             a.note_read();
             assert!(!a.alone);
             a.note_read();
+            assert!(!a.alone, "the second part of the burst followed no wait");
+            assert!(answer(&mut a, 8).is_empty());
+            // A read straight after another still finds B, and the connection not alone.
+            a.waited = true;
+            a.note_read();
             assert!(a.alone);
+            b.note_read();
+            a.note_read();
+            assert!(!a.alone);
         })
         .join()
         .unwrap();

@@ -126,9 +126,12 @@ pub(crate) struct Shared {
     pub(crate) read_waits_since: Option<u64>,
     /// The thread's count of reads ([`crate::io`]) after this connection's last read.
     pub(crate) reads_seen: u64,
-    /// No other connection read on this thread between this connection's last two reads: the
-    /// thread has time to spare, and answers leave as they are made ([`Shared::answer_due`]).
+    /// No other connection read on this thread between this connection's last two reads, the
+    /// first of which followed a wait: the thread has time to spare, and answers leave as they
+    /// are made ([`Shared::answer_due`]).
     pub(crate) alone: bool,
+    /// A read waited since this connection's last read that brought bytes.
+    pub(crate) waited: bool,
     /// Messages the reader took that no send has answered yet (at most
     /// [`ANSWERS_OWED_MAX`](crate::io::ANSWERS_OWED_MAX)).
     pub(crate) answers_owed: usize,
@@ -175,6 +178,7 @@ impl Shared {
             read_waits_since: None,
             reads_seen: 0,
             alone: false,
+            waited: true,
             answers_owed: 0,
             answers_queued: 0,
             inbox: VecDeque::with_capacity(2),
