@@ -80,6 +80,9 @@ impl Runtime for Smol {
         wsstream_driver::runtime::async_io_timer(deadline)
     }
 
-    // On Unix, large payloads are read straight into the spare capacity: no copy, no zeroing.
-    wsstream_driver::async_io_reads!();
+    // On Unix, large payloads are read straight into the spare capacity: no copy, no zeroing;
+    // an empty socket is waited for on its reactor source, without reading it again.
+    wsstream_driver::async_io_reads!(source: |tcp: &TcpStream| {
+        std::sync::Arc::<smol::Async<std::net::TcpStream>>::from(tcp.clone())
+    });
 }

@@ -116,10 +116,22 @@ pub fn async_io_timer(deadline: Instant) -> Pin<Box<dyn Timer>> {
 /// Inside `impl Runtime for ...` of an async-io runtime whose `Tcp` is a socket (`AsFd`):
 /// sets [`Runtime::READS_INTO_SPARE_CAPACITY`] and reads with [`poll_read_uninit`], on Unix
 /// (elsewhere the defaults stay). Shared by the async-std and smol adapters.
+///
+/// With `source: f`, where `f(&Tcp)` gives the socket's `Arc<async_io::Async<TcpStream>>`, an
+/// empty socket is waited for with [`poll_read_uninit_with_source`] instead: one system call
+/// fewer per wait, two fewer after a wake.
 #[cfg(feature = "async-io")]
 #[macro_export]
 macro_rules! async_io_reads {
     () => {
+        $crate::async_io_reads!(@with $crate::runtime::poll_read_uninit);
+    };
+    (source: $source:expr) => {
+        $crate::async_io_reads!(@with |tcp, cx, buf, max| {
+            $crate::runtime::poll_read_uninit_with_source(tcp, cx, buf, max, $source)
+        });
+    };
+    (@with $read:expr) => {
         const READS_INTO_SPARE_CAPACITY: bool = cfg!(unix);
 
         #[cfg(unix)]
@@ -129,9 +141,44 @@ macro_rules! async_io_reads {
             buf: &mut $crate::runtime::BytesMut,
             max: usize,
         ) -> ::std::task::Poll<::std::io::Result<usize>> {
-            $crate::runtime::poll_read_uninit(tcp, cx, buf, max)
+            ($read)(tcp, cx, buf, max)
         }
     };
+}
+
+/// Zeroed bytes offered to `poll_read` when the socket was empty.
+#[cfg(all(unix, feature = "async-io"))]
+const WAIT_BYTES: usize = 4 << 10;
+
+/// Reads what the socket has, without waiting, into the spare capacity of `buf` (at most `max`
+/// bytes); `None` when it has nothing. Gives the room read into through `room`.
+#[cfg(all(unix, feature = "async-io"))]
+fn recv_into_spare(
+    fd: std::os::fd::BorrowedFd<'_>,
+    buf: &mut BytesMut,
+    max: usize,
+    room: &mut usize,
+) -> Option<io::Result<usize>> {
+    if buf.capacity() == buf.len() {
+        buf.reserve(WAIT_BYTES);
+    }
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(max).max(1);
+    *room = len;
+    loop {
+        match rustix::net::recv(fd, &mut spare[..len], rustix::net::RecvFlags::DONTWAIT) {
+            Ok(((filled, _), _)) => {
+                let n = filled.len();
+                // SAFETY: `recv` initialized the first `n` bytes of the spare capacity (it gave
+                // them back as `filled`), and `n <= len <= spare capacity`.
+                unsafe { buf.set_len(buf.len() + n) };
+                return Some(Ok(n));
+            }
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(rustix::io::Errno::AGAIN) => return None,
+            Err(e) => return Some(Err(e.into())),
+        }
+    }
 }
 
 /// [`Runtime::poll_read_buf`] without zeroing, for a socket of an async-io runtime (async-std,
@@ -151,28 +198,49 @@ pub fn poll_read_uninit<S>(
 where
     S: AsyncRead + std::os::fd::AsFd,
 {
-    /// Zeroed bytes offered to `poll_read` when the socket was empty.
-    const WAIT_BYTES: usize = 4 << 10;
-    if buf.capacity() == buf.len() {
-        buf.reserve(WAIT_BYTES);
+    let mut room = 0;
+    if let Some(read) = recv_into_spare(tcp.as_fd(), buf, max, &mut room) {
+        return Poll::Ready(read);
     }
-    let spare = buf.spare_capacity_mut();
-    let len = spare.len().min(max).max(1);
-    loop {
-        match rustix::net::recv(tcp.as_fd(), &mut spare[..len], rustix::net::RecvFlags::DONTWAIT) {
-            Ok(((filled, _), _)) => {
-                let n = filled.len();
-                // SAFETY: `recv` initialized the first `n` bytes of the spare capacity (it gave
-                // them back as `filled`), and `n <= len <= spare capacity`.
-                unsafe { buf.set_len(buf.len() + n) };
-                return Poll::Ready(Ok(n));
-            }
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(rustix::io::Errno::AGAIN) => break,
-            Err(e) => return Poll::Ready(Err(e.into())),
+    poll_read_zeroed(tcp, cx, buf, room.min(WAIT_BYTES))
+}
+
+/// [`poll_read_uninit`], waiting for an empty socket on its reactor source (`source(&tcp)`)
+/// rather than through [`AsyncRead::poll_read`], which would read it twice more: once for
+/// nothing, and once again after the readiness left by the wake that brought what was read.
+///
+/// That readiness is taken without a read: what it announced was read since (or, if more came
+/// meanwhile, the registration that follows reports it at once, a spurious wake at worst).
+#[cfg(all(unix, feature = "async-io"))]
+pub fn poll_read_uninit_with_source<S>(
+    tcp: Pin<&mut S>,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    max: usize,
+    source: impl Fn(&S) -> std::sync::Arc<async_io::Async<std::net::TcpStream>>,
+) -> Poll<io::Result<usize>>
+where
+    S: std::os::fd::AsFd,
+{
+    let mut room = 0;
+    if let Some(read) = recv_into_spare(tcp.as_fd(), buf, max, &mut room) {
+        return Poll::Ready(read);
+    }
+    let source = source(&tcp);
+    // At most a readiness left from before, then the registration.
+    for _ in 0..2 {
+        if let Err(e) = std::task::ready!(source.poll_readable(cx)) {
+            return Poll::Ready(Err(e));
         }
     }
-    poll_read_zeroed(tcp, cx, buf, len.min(WAIT_BYTES))
+    // Registered twice over without waiting: read again, the next call waits.
+    match recv_into_spare(tcp.as_fd(), buf, max, &mut room) {
+        Some(read) => Poll::Ready(read),
+        None => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
 }
 
 #[cfg(all(test, unix, feature = "async-io"))]
@@ -233,5 +301,42 @@ mod tests {
         late.join().unwrap();
         assert_eq!(read(&mut reader, &mut buf, 1 << 20).unwrap(), 0, "the end of the stream");
         assert_eq!(&buf[..], b"late");
+    }
+
+    #[test]
+    fn waiting_on_the_source_misses_no_wake() {
+        let (mut writer, reader) = pair();
+        let reader = std::sync::Arc::new(reader);
+        let rounds = 50;
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = reader;
+            let mut buf = BytesMut::new();
+            let read = |reader: &mut std::sync::Arc<Async<TcpStream>>, buf: &mut BytesMut| {
+                async_io::block_on(std::future::poll_fn(|cx| {
+                    poll_read_uninit_with_source(Pin::new(&mut *reader), cx, buf, 1 << 16, |a| {
+                        a.clone()
+                    })
+                }))
+            };
+            // Each round reads what came after a wait, then finds the socket empty: a wait
+            // with the readiness of the wake before still standing.
+            while buf.len() < rounds {
+                let n = read(&mut reader, &mut buf).unwrap();
+                assert!(n > 0);
+            }
+            let end = read(&mut reader, &mut buf).unwrap();
+            done_tx.send((buf, end)).unwrap();
+        });
+        for i in 0..rounds {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            writer.write_all(&[i as u8]).unwrap();
+        }
+        drop(writer);
+        let (buf, end) = done_rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the reader missed a wake");
+        assert_eq!(&buf[..], &(0..rounds as u8).collect::<Vec<_>>()[..]);
+        assert_eq!(end, 0, "the end of the stream");
     }
 }
