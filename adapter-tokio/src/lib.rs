@@ -179,6 +179,12 @@ impl Runtime for Tokio {
     ) -> Poll<io::Result<usize>> {
         tokio_util::io::poll_read_buf(Pin::new(&mut tcp.get_mut().0), cx, &mut buf.limit(max))
     }
+
+    /// As `tokio::task::yield_now`: the wake waits until tokio has polled for I/O.
+    fn yield_turn(cx: &mut Context<'_>) {
+        let yielded = std::pin::pin!(tokio::task::yield_now()).poll(cx);
+        debug_assert!(yielded.is_pending());
+    }
 }
 
 /// tokio's `Sleep` as a driver [`Timer`].

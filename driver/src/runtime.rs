@@ -65,6 +65,17 @@ pub trait Runtime: Clone + Default + Send + Sync + Unpin + 'static {
         let room = if spare == 0 { 8 << 10 } else { spare }.min(max).max(1);
         poll_read_zeroed(tcp, cx, buf, room)
     }
+
+    /// Arranges for the task polling with `cx` to be polled again after the runtime's other
+    /// ready tasks, before the task returns `Pending`: a reader that has had its turn
+    /// ([`Readable`](crate::Readable)) yields so, while its peer keeps sending.
+    ///
+    /// The default wakes `cx` at once; tokio's adapter defers the wake until the runtime has
+    /// looked for I/O, as `tokio::task::yield_now` does, so that connections whose input came
+    /// meanwhile are next.
+    fn yield_turn(cx: &mut Context<'_>) {
+        cx.waker().wake_by_ref();
+    }
 }
 
 /// Reads at most `room` bytes through [`AsyncRead`] into `room` zeroed bytes appended to `buf`,

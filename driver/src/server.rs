@@ -208,6 +208,7 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
         };
         let mut shared = Shared::new(conn, options.send_budget);
         shared.server = true;
+        shared.yield_turn = R::yield_turn;
         shared.opened = Some(Ok(opened));
         let shared = SharedRef::new(shared);
         let stream = WebSocketStream::from_shared(shared.clone(), &self.request.path);

@@ -132,6 +132,12 @@ pub(crate) struct Shared {
     pub(crate) alone: bool,
     /// A read waited since this connection's last read that brought bytes.
     pub(crate) waited: bool,
+    /// Payload bytes and messages the reader took since it last waited or yielded: past
+    /// [`TURN_BYTES`](crate::readable::TURN_BYTES) or
+    /// [`TURN_MESSAGES`](crate::readable::TURN_MESSAGES), it lets other tasks run.
+    pub(crate) turn: (usize, usize),
+    /// The runtime's [`Runtime::yield_turn`](crate::Runtime::yield_turn).
+    pub(crate) yield_turn: fn(&mut Context<'_>),
     /// Messages the reader took that no send has answered yet (at most
     /// [`ANSWERS_OWED_MAX`](crate::io::ANSWERS_OWED_MAX)).
     pub(crate) answers_owed: usize,
@@ -179,6 +185,8 @@ impl Shared {
             reads_seen: 0,
             alone: false,
             waited: true,
+            turn: (0, 0),
+            yield_turn: |cx| cx.waker().wake_by_ref(),
             answers_owed: 0,
             answers_queued: 0,
             inbox: VecDeque::with_capacity(2),

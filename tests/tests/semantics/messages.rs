@@ -342,3 +342,70 @@ fn a_connection_alone_on_its_thread_answers_a_burst_as_it_goes() {
         assert!(per_burst.iter().any(|&w| w >= 4), "writes per burst of 8: {per_burst:?}");
     });
 }
+
+#[test]
+fn a_reader_whose_peer_keeps_sending_lets_other_work_run() {
+    // A reader always finds the next message there: without a bound on its turn, the task (and
+    // its thread, on an executor that never preempts) would do nothing else while the peer
+    // sends. Here the other work shares the reader's task, as select! would have it.
+    run(async {
+        use std::io::{Read as _, Write as _};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let (listener, addr) = super::util::listen().await;
+        let buffered = Arc::new(AtomicBool::new(false));
+        let flag = buffered.clone();
+        std::thread::spawn(move || {
+            let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+            let request = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+                           Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                           Sec-WebSocket-Version: 13\r\n\r\n";
+            tcp.write_all(request.as_bytes()).unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") {
+                tcp.read_exact(&mut byte).unwrap();
+                head.push(byte[0]);
+            }
+            // 1 MiB of 16-byte messages (about 47,000) waits before the reader starts; 15 MiB
+            // more follow as fast as the socket takes them.
+            let chunk: Vec<u8> = (0..1 << 20)
+                .map(|i: u32| i as u8)
+                .collect::<Vec<_>>()
+                .chunks(16)
+                .flat_map(|payload| masked_frame(0x2, payload))
+                .collect();
+            let mut chunks = 0;
+            while chunks < 16 && tcp.write_all(&chunk).is_ok() {
+                chunks += 1;
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+        let (tcp, _) = listener.accept().await.unwrap();
+        let incoming = WebSocketStream::accept(crate::rt::raw(tcp), options()).await.unwrap();
+        let wss = incoming.accept(None).unwrap();
+        let Opened { mut readable, .. } = wss.opened().await.unwrap();
+        while !buffered.load(Ordering::SeqCst) {
+            crate::rt::sleep(Duration::from_millis(5)).await;
+        }
+        let taken = Arc::new(AtomicUsize::new(0));
+        let counter = taken.clone();
+        let reader = async move {
+            while let Some(Ok(_)) = readable.read().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        // The other work: ready once the reader has begun and then let it be polled.
+        let other = std::future::poll_fn(|cx| {
+            if taken.load(Ordering::SeqCst) > 0 {
+                Poll::Ready(())
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        });
+        let outcome = select(Box::pin(reader), Box::pin(other)).await;
+        let taken = taken.load(Ordering::SeqCst);
+        assert!(matches!(outcome, Either::Right(_)), "the reader ended first");
+        assert!(taken <= 10_000, "the reader held its task for {taken} messages");
+    });
+}
