@@ -421,6 +421,14 @@ impl Shared {
         }
     }
 
+    /// A reader about to wait or yield: what its task queued (the replies to what it read)
+    /// leaves now, in one write.
+    pub(crate) fn write_before_pausing(&mut self) {
+        if self.conn.pending_transmit() > 0 {
+            self.write_from_handle();
+        }
+    }
+
     /// The next message for a reader that has taken every message: from the input, else read
     /// from the transport by the reader's task. Registers `cx` with the [`IoWaker`] when the
     /// transport has nothing; leaves pings, Closes and failures to the driver (woken for them).
@@ -471,7 +479,9 @@ mod tests {
     use super::*;
 
     fn shared() -> Shared {
-        Shared::new(Connection::server(ServerConfig::default()), 1 << 16)
+        Shared::new(Connection::server(ServerConfig::default()), 1 << 16, |cx| {
+            cx.waker().wake_by_ref()
+        })
     }
 
     /// Takes `n` messages and answers each; gives the answers after which a write was due.

@@ -69,9 +69,7 @@ impl Stream for Readable {
             // (an executor polls a task that never waits for as long as its peer sends). Its
             // replies leave first.
             s.turn = (0, 0);
-            if s.conn.pending_transmit() > 0 {
-                s.write_from_handle();
-            }
+            s.write_before_pausing();
             (s.yield_turn)(cx);
             return Poll::Pending;
         }
@@ -96,11 +94,7 @@ impl Stream for Readable {
         }
         match &s.read_end {
             ReadEnd::Open => {
-                // About to wait: what this task wrote (the replies to what it read) leaves now,
-                // in one write.
-                if s.conn.pending_transmit() > 0 {
-                    s.write_from_handle();
-                }
+                s.write_before_pausing();
                 if s.conn.has_events() {
                     s.wake_driver();
                 }

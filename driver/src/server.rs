@@ -206,9 +206,8 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Incoming<R,
             protocol: protocol.unwrap_or_default().to_owned(),
             extensions: conn.extensions().unwrap_or_default().to_owned(),
         };
-        let mut shared = Shared::new(conn, options.send_budget);
+        let mut shared = Shared::new(conn, options.send_budget, R::yield_turn);
         shared.server = true;
-        shared.yield_turn = R::yield_turn;
         shared.opened = Some(Ok(opened));
         let shared = SharedRef::new(shared);
         let stream = WebSocketStream::from_shared(shared.clone(), &self.request.path);

@@ -161,7 +161,12 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(conn: Connection, send_budget: usize) -> Self {
+    /// `yield_turn` is the runtime's [`Runtime::yield_turn`](crate::Runtime::yield_turn).
+    pub(crate) fn new(
+        conn: Connection,
+        send_budget: usize,
+        yield_turn: fn(&mut Context<'_>),
+    ) -> Self {
         let io_waker = Arc::new(IoWaker::default());
         Self {
             conn,
@@ -186,7 +191,7 @@ impl Shared {
             alone: false,
             waited: true,
             turn: (0, 0),
-            yield_turn: |cx| cx.waker().wake_by_ref(),
+            yield_turn,
             answers_owed: 0,
             answers_queued: 0,
             inbox: VecDeque::with_capacity(2),

@@ -79,9 +79,7 @@ impl<R: Runtime> WebSocketStream<R> {
         let config = connect::client_config(&target, &options)?;
         let conn = Connection::client(config)
             .map_err(|e| WebSocketError::new(ErrorKind::Syntax, e.to_string()))?;
-        let mut shared = Shared::new(conn, options.send_budget);
-        shared.yield_turn = R::yield_turn;
-        let shared = SharedRef::new(shared);
+        let shared = SharedRef::new(Shared::new(conn, options.send_budget, R::yield_turn));
         let stream = Self::from_shared(shared.clone(), target.url.as_str());
         if let Some(reason) = options.signal.as_ref().and_then(|s| s.reason()) {
             // Already aborted: no connection is attempted.
