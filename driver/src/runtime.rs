@@ -162,20 +162,18 @@ macro_rules! async_io_reads {
 const WAIT_BYTES: usize = 4 << 10;
 
 /// Reads what the socket has, without waiting, into the spare capacity of `buf` (at most `max`
-/// bytes); `None` when it has nothing. Gives the room read into through `room`.
+/// bytes); `None` when it has nothing.
 #[cfg(all(unix, feature = "async-io"))]
 fn recv_into_spare(
     fd: std::os::fd::BorrowedFd<'_>,
     buf: &mut BytesMut,
     max: usize,
-    room: &mut usize,
 ) -> Option<io::Result<usize>> {
     if buf.capacity() == buf.len() {
         buf.reserve(WAIT_BYTES);
     }
     let spare = buf.spare_capacity_mut();
     let len = spare.len().min(max).max(1);
-    *room = len;
     loop {
         match rustix::net::recv(fd, &mut spare[..len], rustix::net::RecvFlags::DONTWAIT) {
             Ok(((filled, _), _)) => {
@@ -209,10 +207,12 @@ pub fn poll_read_uninit<S>(
 where
     S: AsyncRead + std::os::fd::AsFd,
 {
-    let mut room = 0;
-    if let Some(read) = recv_into_spare(tcp.as_fd(), buf, max, &mut room) {
+    if let Some(read) = recv_into_spare(tcp.as_fd(), buf, max) {
         return Poll::Ready(read);
     }
+    // The room the read found empty, as `recv_into_spare` measured it (with nothing read, the
+    // spare capacity is as it left it).
+    let room = (buf.capacity() - buf.len()).min(max).max(1);
     poll_read_zeroed(tcp, cx, buf, room.min(WAIT_BYTES))
 }
 
@@ -233,8 +233,7 @@ pub fn poll_read_uninit_with_source<S>(
 where
     S: std::os::fd::AsFd,
 {
-    let mut room = 0;
-    if let Some(read) = recv_into_spare(tcp.as_fd(), buf, max, &mut room) {
+    if let Some(read) = recv_into_spare(tcp.as_fd(), buf, max) {
         return Poll::Ready(read);
     }
     let source = source(&tcp);
@@ -245,7 +244,7 @@ where
         }
     }
     // Registered twice over without waiting: read again, the next call waits.
-    match recv_into_spare(tcp.as_fd(), buf, max, &mut room) {
+    match recv_into_spare(tcp.as_fd(), buf, max) {
         Some(read) => Poll::Ready(read),
         None => {
             cx.waker().wake_by_ref();
