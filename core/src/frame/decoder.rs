@@ -28,6 +28,10 @@ const MAX_AHEAD: usize = 8;
 /// Payloads up to this size are copied out of the input rather than split off it.
 const SMALL_PAYLOAD_BYTES: usize = 64;
 
+// The short path ([`Decoder::decode_small`]) reads the length from the header's second byte
+// alone: above 125 that byte holds a marker (126, 127), not the length.
+const _: () = assert!(SMALL_PAYLOAD_BYTES <= 125);
+
 /// What the decoder produced from the input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {
