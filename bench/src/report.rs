@@ -12,6 +12,7 @@ pub(crate) struct Results {
     plan: Plan,
     command: String,
     load_start: String,
+    cpu_start: Option<CpuTimes>,
     pub(crate) server: Vec<Row>,
     pub(crate) client: Vec<Row>,
     pub(crate) decode: Vec<DecodeRow>,
@@ -113,6 +114,42 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// The machine's CPU time so far (all CPUs, in clock ticks): in all, and stolen by the
+/// hypervisor (other virtual machines on the host), from the first line of `/proc/stat`.
+#[derive(Debug, Clone, Copy)]
+struct CpuTimes {
+    total: u64,
+    steal: u64,
+}
+
+fn cpu_times() -> Option<CpuTimes> {
+    parse_cpu_times(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+fn parse_cpu_times(stat: &str) -> Option<CpuTimes> {
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+    let total = fields.iter().take(8).sum();
+    Some(CpuTimes { total, steal: *fields.get(7)? })
+}
+
+/// The share of the machine's time the hypervisor took from it since `start`, as `1.2%`.
+fn steal_since(start: Option<CpuTimes>) -> String {
+    match (start, cpu_times()) {
+        (Some(a), Some(b)) if b.total > a.total => {
+            let share = (b.steal - a.steal) as f64 / (b.total - a.total) as f64;
+            format!("{:.1}%", share * 100.0)
+        }
+        _ => "?".into(),
+    }
+}
+
 /// Civil date (UTC) of a Unix time, as `YYYY-MM-DD HH:MM UTC`.
 fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
@@ -147,6 +184,7 @@ impl Results {
             plan: plan.clone(),
             command: command.to_owned(),
             load_start: load_average(),
+            cpu_start: cpu_times(),
             server: vec![],
             client: vec![],
             decode: vec![],
@@ -218,11 +256,13 @@ impl Results {
         );
         let _ = writeln!(
             md,
-            "- Load average (1 min) at the start and end of the run: {} and {}: other work \
-             shared the machine (figures of one run are comparable with each other, runs \
-             being interleaved; CPU time per message is the steadier figure).",
+            "- Load average (1 min) at the start and end of the run: {} and {} (the run's own busy \
+             processes count); CPU time the hypervisor gave other virtual machines \
+             during the run: {} of the machine's. Figures of one run are comparable with each \
+             other, runs being interleaved; CPU time per message is the steadier figure.",
             self.load_start,
-            load_average()
+            load_average(),
+            steal_since(self.cpu_start),
         );
         let _ = writeln!(
             md,
@@ -425,5 +465,21 @@ impl Results {
             let _ =
                 writeln!(md, "\nRatio wsstream-tokio ÷ lowest peer: {}", fmt_ratio(ours / best));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_times_are_read_from_the_first_line_of_proc_stat() {
+        let stat = "cpu  100 5 40 800 10 0 20 25 7 0\ncpu0 50 2 20 400 5 0 10 12 3 0\n";
+        let t = parse_cpu_times(stat).unwrap();
+        // user nice system idle iowait irq softirq steal; guest is inside user.
+        assert_eq!((t.total, t.steal), (1000, 25));
+        assert!(parse_cpu_times("cpu0 1 2 3\n").is_none(), "no line for all CPUs");
+        assert!(parse_cpu_times("cpu  1 2 x 4 5 6 7 8\n").is_none());
+        assert!(parse_cpu_times("cpu  1 2 3\n").is_none(), "no steal column");
     }
 }
