@@ -81,7 +81,6 @@ impl Stream for Readable {
             popped => popped,
         };
         if let Some(message) = message {
-            s.message_taken();
             s.turn.0 += message.len();
             s.turn.1 += 1;
             if s.driver_waits_reader {

@@ -124,25 +124,12 @@ pub(crate) struct Shared {
     /// The [`IoWaker`]'s count of wakes when a read last waited; `None` after a read that
     /// brought something.
     pub(crate) read_waits_since: Option<u64>,
-    /// The thread's count of reads ([`crate::io`]) after this connection's last read.
-    pub(crate) reads_seen: u64,
-    /// No other connection read on this thread between this connection's last two reads, the
-    /// first of which followed a wait: the thread has time to spare, and answers leave as they
-    /// are made ([`Shared::answer_due`]).
-    pub(crate) alone: bool,
-    /// A read waited since this connection's last read that brought bytes.
-    pub(crate) waited: bool,
     /// Payload bytes and messages the reader took since it last waited or yielded: past
     /// [`TURN_BYTES`](crate::readable::TURN_BYTES) or
     /// [`TURN_MESSAGES`](crate::readable::TURN_MESSAGES), it lets other tasks run.
     pub(crate) turn: (usize, usize),
     /// The runtime's [`Runtime::yield_turn`](crate::Runtime::yield_turn).
     pub(crate) yield_turn: fn(&mut Context<'_>),
-    /// Messages the reader took that no send has answered yet (at most
-    /// [`ANSWERS_OWED_MAX`](crate::io::ANSWERS_OWED_MAX)).
-    pub(crate) answers_owed: usize,
-    /// Answers queued since the last write.
-    pub(crate) answers_queued: usize,
     // ----- receive -----
     pub(crate) inbox: VecDeque<Message>,
     pub(crate) read_end: ReadEnd,
@@ -187,13 +174,8 @@ impl Shared {
             io_error: None,
             driver_woken: false,
             read_waits_since: None,
-            reads_seen: 0,
-            alone: false,
-            waited: true,
             turn: (0, 0),
             yield_turn,
-            answers_owed: 0,
-            answers_queued: 0,
             inbox: VecDeque::with_capacity(2),
             read_end: ReadEnd::Open,
             read_wakers: WakerSet::default(),

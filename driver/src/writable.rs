@@ -111,18 +111,16 @@ impl Writable {
 }
 
 /// Queues `message` in the core, behind the messages written before; the driver writes it, or
-/// this task at once when [`WRITE_AT_ONCE_BYTES`] or more are queued, or when it answers a
-/// message read on a connection alone on its thread.
+/// this task at once when [`WRITE_AT_ONCE_BYTES`] or more are queued.
 fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     if s.conn.send(message).is_err() {
         // The core stopped taking messages (the peer's Close was decoded just now): the driver
         // reports why once it has run.
         return Err(closed_for_writing());
     }
-    // Worth a write of its own, or an answer the peer may be waiting for (`crate::io`): it
-    // leaves now, from this task, while in cache.
-    let answer_due = s.answer_due();
-    if answer_due || s.conn.pending_transmit() >= WRITE_AT_ONCE_BYTES {
+    // Worth a write of its own: it leaves now, from this task, while in cache. Smaller ones wait
+    // for the reader's wait (`Shared::write_before_pausing`) or the driver, and leave together.
+    if s.conn.pending_transmit() >= WRITE_AT_ONCE_BYTES {
         s.write_from_handle();
     } else {
         s.wake_driver();

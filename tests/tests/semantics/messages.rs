@@ -280,10 +280,10 @@ fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn a_connection_alone_on_its_thread_answers_a_burst_as_it_goes() {
-    // Answers held back to the end of a burst turn a pipelining peer into lockstep. A server
-    // connection that has its thread to itself (here the test's own, where nothing else reads)
-    // writes them two by two; a burst of 8 leaves in 4 writes, not 1.
+fn a_burst_is_answered_in_one_write() {
+    // A reader that took a burst writes the answers its task queued when it has taken the last
+    // message and is about to wait: a burst of 8 that came in one read leaves in one write, not
+    // eight (nor two by two).
     run(async {
         use futures_util::io::AsyncWriteExt;
         let (listener, addr) = super::util::listen().await;
@@ -336,10 +336,9 @@ fn a_connection_alone_on_its_thread_answers_a_burst_as_it_goes() {
             Either::Right((per_burst, _)) => per_burst,
             Either::Left((_, rx)) => rx.await,
         };
-        // On a runtime with several threads the driver may read a burst in the reader's place,
-        // on a thread of its own, and the next read by the reader does not count as alone; the
-        // one after does again.
-        assert!(per_burst.iter().any(|&w| w >= 4), "writes per burst of 8: {per_burst:?}");
+        // On a runtime with several threads the driver, woken by the first answer, may write
+        // some on a thread of its own before the reader is done; not for every burst.
+        assert!(per_burst.contains(&1), "writes per burst of 8: {per_burst:?}");
     });
 }
 
