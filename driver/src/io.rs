@@ -10,10 +10,9 @@
 //! writes when the application writes without reading.
 //!
 //! The answers to a burst leave together, in one write when the reader has taken the last of it.
-//! Answers written as they were made, two at a time, on a connection alone on its thread, led on
-//! one host (one connection of 16 B: 1.01 of the best peer's messages/s, at 1.27 of its CPU) and
-//! lost on another (0.42-1.01M messages/s at 0.47-0.68 µs held back, against 0.19-0.46M at
-//! 2.2-3.3 µs): held back is never far behind, and is the cheaper.
+//! Written early instead (two at a time, on a connection alone on its thread, until `d8ad662`)
+//! they led by a little on one host and lost by half on another; the README's "Speed" has the
+//! figures.
 //!
 //! Every poll of the transport, whoever makes it, uses one waker, the connection's
 //! [`IoWaker`]: the reactor holds one waker per direction, and a reader polling with its own
