@@ -121,6 +121,10 @@ pub struct Decoder {
     role: Role,
     max_frame_size: usize,
     max_message_size: usize,
+    /// The largest payload the short path takes: [`SMALL_PAYLOAD_BYTES`] or a lower limit.
+    small_max: usize,
+    /// The mask bit a frame from the peer carries (set for frames to a server).
+    mask_bit: u8,
     /// RSV bits that a negotiated extension gives meaning to.
     allowed_rsv: u8,
     current: Option<Current>,
@@ -155,6 +159,8 @@ impl Decoder {
             role,
             max_frame_size,
             max_message_size,
+            small_max: SMALL_PAYLOAD_BYTES.min(max_frame_size).min(max_message_size),
+            mask_bit: if role == Role::Server { 0x80 } else { 0 },
             allowed_rsv: 0,
             current: None,
             last_data_len: 0,
@@ -394,18 +400,17 @@ impl Decoder {
             _ => return None,
         };
         let len = usize::from(b1 & 0x7f);
-        let masked = b1 & 0x80 != 0;
-        if len > SMALL_PAYLOAD_BYTES
-            || masked != (self.role == Role::Server)
-            || len > self.max_frame_size
-            || len > self.max_message_size
-        {
+        // Masked exactly when the peer is a client.
+        if len > self.small_max || b1 & 0x80 != self.mask_bit {
             return None;
         }
-        let start = if masked { 6 } else { 2 };
-        let head = input.get(..start + len)?;
-        let key = masked.then(|| [head[2], head[3], head[4], head[5]]);
-        Some(SmallMessage { text, payload: start..start + len, key })
+        if self.mask_bit == 0 {
+            input.get(..2 + len)?;
+            return Some(SmallMessage { text, payload: 2..2 + len, key: None });
+        }
+        let head = input.get(..6 + len)?;
+        let key = <[u8; 4]>::try_from(&head[2..6]).ok();
+        Some(SmallMessage { text, payload: 6..6 + len, key })
     }
 
     /// Unmasks and checks what just arrived of the frame at the front of `input` (decoding its

@@ -222,6 +222,25 @@ fn limits_fail_with_1009_before_buffering() {
 }
 
 #[test]
+fn limits_below_the_short_paths_reach_hold_for_small_frames() {
+    // A small frame would take the short path; a limit lower than its reach still applies.
+    for config in [
+        Config { max_frame_size: 10, ..Config::default() },
+        Config { max_message_size: 10, ..Config::default() },
+    ] {
+        // In one read, so that the second frame is first looked at when decoding reaches it.
+        let mut s = open_server(config.clone());
+        s.receive(&[masked(0x82, &[7; 10]), masked(0x81, b"eleven byte")].concat());
+        assert_eq!(s.poll_event(), Some(Event::Message(Message::binary(vec![7; 10]))));
+        let error = match config.max_frame_size {
+            10 => ProtocolError::FrameTooLarge,
+            _ => ProtocolError::MessageTooLarge,
+        };
+        assert_failed(&mut s, error);
+    }
+}
+
+#[test]
 fn pair_exchanges_messages_of_every_size_with_pings() {
     let mut pair = Pair::open(Config::default());
     let sizes = [0usize, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20];
