@@ -176,21 +176,14 @@ pub(crate) fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
     apply_mask_words(buf, key);
 }
 
-/// Appends `src` unmasked with `key` (key position 0) to `dst`, in one pass: the copy of a small
-/// payload out of the input and its unmasking, together.
+/// Appends `src` unmasked with `key` (key position 0) to `dst`: for a small payload copied out of
+/// the input, one copy, then the unmasking in place while it is in cache (fewer instructions than
+/// appending word by word, each append checking the room).
 #[inline(always)]
 pub(crate) fn unmask_into(src: &[u8], key: [u8; 4], dst: &mut Vec<u8>) {
-    let [a, b, c, d] = key;
-    let key8 = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
-    let mut words = src.chunks_exact(8);
-    for w in &mut words {
-        // Always eight bytes (`chunks_exact(8)`): the compiler drops the check.
-        if let Ok(w) = <[u8; 8]>::try_from(w) {
-            dst.extend_from_slice(&(u64::from_ne_bytes(w) ^ key8).to_ne_bytes());
-        }
-    }
-    // Eight is a multiple of four, so the tail starts at key position 0 again.
-    dst.extend(words.remainder().iter().enumerate().map(|(i, &x)| x ^ key[i & 3]));
+    let start = dst.len();
+    dst.extend_from_slice(src);
+    apply_mask_words(&mut dst[start..], key);
 }
 
 /// The short-input path: eight bytes at a time, then the byte loop.

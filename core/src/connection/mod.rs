@@ -352,6 +352,18 @@ impl Connection {
     /// (or the connection is closed).
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
+        // The hot path, kept small: a small message is built where it is returned.
+        if self.reads_frames() {
+            if let Some(message) = self.decoder.decode_small(&mut self.input) {
+                return Some(Event::Message(message));
+            }
+        }
+        self.poll_event_slow()
+    }
+
+    /// [`poll_event`](Self::poll_event) past its short path.
+    #[inline(never)]
+    fn poll_event_slow(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.events.pop_front() {
                 if matches!(event, Event::Opened { .. }) && self.events.is_empty() {

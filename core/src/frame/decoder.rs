@@ -324,7 +324,7 @@ impl Decoder {
             return None;
         }
         let small = self.small_message(input)?;
-        // Copied out, unmasked on the way in one pass: a fresh allocation costs less than a
+        // Copied out, then unmasked: a fresh allocation costs less than a
         // shared handle's reference count, and does not pin the input buffer. The input is left
         // as it arrived until the message is known to be good.
         let mut payload = Vec::with_capacity(small.payload.len());
