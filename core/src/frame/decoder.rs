@@ -324,14 +324,12 @@ impl Decoder {
             return None;
         }
         let small = self.small_message(input)?;
-        // Copied out, then unmasked: a fresh allocation costs less than a
-        // shared handle's reference count, and does not pin the input buffer. The input is left
-        // as it arrived until the message is known to be good.
-        let mut payload = Vec::with_capacity(small.payload.len());
-        let masked = &input[small.payload.clone()];
-        match small.key {
-            Some(key) => crate::mask::unmask_into(masked, key, &mut payload),
-            None => payload.extend_from_slice(masked),
+        // Copied out, then unmasked in the copy while it is in cache: a fresh allocation costs
+        // less than a shared handle's reference count, and does not pin the input buffer. The
+        // input is left as it arrived until the message is known to be good.
+        let mut payload = input[small.payload.clone()].to_vec();
+        if let Some(key) = small.key {
+            crate::mask::apply_mask_short(&mut payload, key);
         }
         if small.text && !crate::utf8::is_utf8(&payload) {
             return None;
@@ -409,6 +407,7 @@ impl Decoder {
             return Some(SmallMessage { text, payload: 2..2 + len, key: None });
         }
         let head = input.get(..6 + len)?;
+        // Always four bytes: one load, no check left.
         let key = <[u8; 4]>::try_from(&head[2..6]).ok();
         Some(SmallMessage { text, payload: 6..6 + len, key })
     }
