@@ -12,7 +12,7 @@ use futures_util::{Sink, SinkExt, StreamExt};
 use http_body_util::Empty;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use wsstream_driver::{BoxFuture, Message, Opened, Options, Runtime};
+use wsstream_driver::{BoxFuture, Message, Opened, Options, Payload, Runtime};
 
 use crate::Lib;
 use crate::lean::take_credits;
@@ -169,6 +169,8 @@ async fn ours<R: Runtime>(
     mut rx: mpsc::Receiver<Instant>,
     stats: Arc<Stats>,
 ) -> Result<(), Error> {
+    // Held inline when small (a clone is then a copy, without a reference count).
+    let payload = Payload::copy_from_slice(&payload);
     let wss = wsstream_driver::WebSocketStream::<R>::new(url, Options::default())?;
     let Opened { mut readable, mut writable, .. } = wss.opened().await?;
     let depth = tx.max_capacity();

@@ -9,7 +9,7 @@ use std::hint::black_box;
 use bytes::BytesMut;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use wsstream_core::Role;
-use wsstream_core::frame::{Decoder, OpCode, OutQueue, Payload};
+use wsstream_core::frame::{Decoder, FramePayload, OpCode, OutQueue};
 use wsstream_core::mask::apply_mask;
 
 /// `count` masked text frames of `size` bytes each, as a client sends them.
@@ -27,7 +27,7 @@ fn masked_frames(size: usize, count: usize) -> Vec<u8> {
     let mut q = OutQueue::new();
     for i in 0..count {
         let key = (i as u32).wrapping_mul(0x9e37_79b9).to_ne_bytes();
-        q.push_frame(true, 0, OpCode::Text, Payload::Borrowed(&text), Some(key));
+        q.push_frame(true, 0, OpCode::Text, FramePayload::Borrowed(&text), Some(key));
     }
     let mut out = Vec::with_capacity(q.len());
     while let Some(c) = q.pop() {
@@ -93,7 +93,7 @@ fn encode(c: &mut Criterion) {
                     true,
                     0,
                     OpCode::Binary,
-                    Payload::Borrowed(&payload),
+                    FramePayload::Borrowed(&payload),
                     Some([1, 2, 3, 4]),
                 );
                 let n = q.len();
@@ -107,7 +107,7 @@ fn encode(c: &mut Criterion) {
         let mut q = OutQueue::new();
         b.iter(|| {
             for _ in 0..10_000 {
-                q.push_frame(true, 0, OpCode::Text, Payload::Borrowed(&payload), None);
+                q.push_frame(true, 0, OpCode::Text, FramePayload::Borrowed(&payload), None);
             }
             let n = q.len();
             q.advance(n);

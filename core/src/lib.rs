@@ -68,10 +68,11 @@
 //!   (its consumer is slow) and stops reading bounds memory to what it chose to read.
 //! - **No copy where it can be avoided.** A driver can read large frames straight into the
 //!   connection's input ([`Connection::read_hint`], [`Connection::receive_room`],
-//!   [`Connection::receive_bytes`]); a message in a single frame leaves as `Bytes` split off
-//!   the input, and [`Connection::poll_message_with`] lends small ones where they arrived,
-//!   without an allocation. Frames go out as a header beside the message's own `Bytes`, for a
-//!   vectored write.
+//!   [`Connection::receive_bytes`]); a large message in a single frame leaves as `Bytes` split
+//!   off the input, a small one is held inline in its [`Payload`] (up to
+//!   [`payload::INLINE_CAPACITY`] bytes, no allocation), and [`Connection::poll_message_with`]
+//!   lends small ones where they arrived. Frames go out as a header beside the message's own
+//!   `Bytes`, for a vectored write.
 //! - **Fail fast.** Every limit is checked on the frame header, before the payload is buffered;
 //!   text is validated as its bytes arrive, so invalid UTF-8 fails at the first bad byte.
 //! - **Failure is sticky.** After a failure the same [`Error`] is reported by every later call,
@@ -92,6 +93,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod message;
+pub mod payload;
 pub mod utf8;
 
 #[cfg(test)]
@@ -104,3 +106,4 @@ pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::{CloseError, Error, ExtensionError, HandshakeError, ProtocolError, SendError};
 pub use handshake::Request;
 pub use message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};
+pub use payload::Payload;

@@ -4,6 +4,7 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::payload::Payload;
 use crate::utf8;
 
 /// A complete WebSocket message. Text and binary stay apart, as in the browser.
@@ -12,7 +13,7 @@ pub enum Message {
     /// A text message: its payload is valid UTF-8.
     Text(Utf8Bytes),
     /// A binary message.
-    Binary(Bytes),
+    Binary(Payload),
 }
 
 impl Message {
@@ -21,9 +22,10 @@ impl Message {
         Self::Text(text.into())
     }
 
-    /// A binary message.
+    /// A binary message. `Bytes` are kept as they are; to hold a small payload inline, pass a
+    /// [`Payload`] ([`Payload::copy_from_slice`]) to `Message::Binary`.
     pub fn binary(data: impl Into<Bytes>) -> Self {
-        Self::Binary(data.into())
+        Self::Binary(Payload::from(data.into()))
     }
 
     /// Whether this is a text message.
@@ -62,10 +64,16 @@ impl Message {
         }
     }
 
-    /// The payload as `Bytes`, without copying.
+    /// The payload as `Bytes`: without copying, except a small payload held inline
+    /// ([`Payload::into_bytes`]).
     pub fn into_bytes(self) -> Bytes {
+        self.into_payload().into_bytes()
+    }
+
+    /// The payload, whatever the kind.
+    pub fn into_payload(self) -> Payload {
         match self {
-            Self::Text(t) => t.into_bytes(),
+            Self::Text(t) => t.into_payload(),
             Self::Binary(b) => b,
         }
     }
@@ -121,7 +129,7 @@ impl MessageRef<'_> {
     pub fn to_message(&self) -> Message {
         match *self {
             Self::Text(t) => Message::text(t),
-            Self::Binary(b) => Message::binary(Bytes::copy_from_slice(b)),
+            Self::Binary(b) => Message::Binary(Payload::copy_from_slice(b)),
         }
     }
 }
@@ -155,7 +163,7 @@ impl From<Vec<u8>> for Message {
 
 impl From<&[u8]> for Message {
     fn from(v: &[u8]) -> Self {
-        Self::binary(Bytes::copy_from_slice(v))
+        Self::Binary(Payload::copy_from_slice(v))
     }
 }
 
@@ -165,19 +173,20 @@ impl From<Bytes> for Message {
     }
 }
 
-/// `Bytes` that are known to hold valid UTF-8: a cheaply clonable, zero-copy string.
+/// Bytes that are known to hold valid UTF-8: a cheaply clonable string, held as a [`Payload`]
+/// (inline when small, else shared `Bytes`, split off the input without a copy).
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Utf8Bytes(Bytes);
+pub struct Utf8Bytes(Payload);
 
 impl Utf8Bytes {
     /// An empty string.
     pub const fn new() -> Self {
-        Self(Bytes::new())
+        Self(Payload::new())
     }
 
     /// A string from a `'static` str, without copying.
     pub const fn from_static(s: &'static str) -> Self {
-        Self(Bytes::from_static(s.as_bytes()))
+        Self(Payload::from_static(s.as_bytes()))
     }
 
     /// Checks that `bytes` are UTF-8.
@@ -186,11 +195,11 @@ impl Utf8Bytes {
     /// [`utf8::InvalidUtf8`] when they are not.
     pub fn try_from_bytes(bytes: Bytes) -> Result<Self, utf8::InvalidUtf8> {
         utf8::validate(&bytes)?;
-        Ok(Self(bytes))
+        Ok(Self(Payload::from(bytes)))
     }
 
     /// Wraps bytes the caller has already validated (the decoder, as they arrived).
-    pub(crate) fn from_validated(bytes: Bytes) -> Self {
+    pub(crate) fn from_validated(bytes: Payload) -> Self {
         // Fuzzing and the tests run with debug assertions: a validator bug shows here.
         debug_assert!(std::str::from_utf8(&bytes).is_ok(), "unvalidated text");
         Self(bytes)
@@ -199,13 +208,14 @@ impl Utf8Bytes {
     /// The string, without checking it again: a text message's bytes are validated once, as
     /// they arrive, not on every access.
     pub fn as_str(&self) -> &str {
-        // SAFETY: the invariant of this type. The field is private and the bytes behind a
-        // `Bytes` never change; every constructor makes it from a `str` (`new`, `Default`,
+        // SAFETY: the invariant of this type. The field is private and the bytes of a `Payload`
+        // never change once it is built (its one mutable access, `inline_mut`, is crate-private
+        // and used by the decoder before it validates); every constructor makes it from a `str` (`new`, `Default`,
         // `from_static`, `From<String>`, `From<&str>`), checks it (`try_from_bytes`), or is
         // `from_validated`, which the decoder calls only for text that its UTF-8 validator
         // accepted (checked again there under debug assertions). Re-validating here cost a full
         // pass over the message on every access (the `as_str` rows of `benches/core.rs`).
-        unsafe { std::str::from_utf8_unchecked(&self.0) }
+        unsafe { std::str::from_utf8_unchecked(self.0.as_slice()) }
     }
 
     /// The bytes.
@@ -213,8 +223,14 @@ impl Utf8Bytes {
         &self.0
     }
 
-    /// The underlying `Bytes`.
+    /// The bytes as `Bytes`: without copying, except a small string held inline
+    /// ([`Payload::into_bytes`]).
     pub fn into_bytes(self) -> Bytes {
+        self.0.into_bytes()
+    }
+
+    /// The underlying [`Payload`].
+    pub fn into_payload(self) -> Payload {
         self.0
     }
 
@@ -250,13 +266,13 @@ impl fmt::Display for Utf8Bytes {
 
 impl From<String> for Utf8Bytes {
     fn from(s: String) -> Self {
-        Self(Bytes::from(s))
+        Self(Payload::from(Bytes::from(s)))
     }
 }
 
 impl From<&str> for Utf8Bytes {
     fn from(s: &str) -> Self {
-        Self(Bytes::copy_from_slice(s.as_bytes()))
+        Self(Payload::copy_from_slice(s.as_bytes()))
     }
 }
 
@@ -386,7 +402,7 @@ mod tests {
             Utf8Bytes::from(s.to_owned()),
             Utf8Bytes::from_static("héllo, wörld ✓"),
             Utf8Bytes::try_from_bytes(Bytes::from(s.as_bytes().to_vec())).unwrap(),
-            Utf8Bytes::from_validated(Bytes::from_static(s.as_bytes())),
+            Utf8Bytes::from_validated(Payload::from_static(s.as_bytes())),
         ];
         for u in &all {
             assert_eq!(u.as_str(), s);

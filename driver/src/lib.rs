@@ -122,7 +122,7 @@ pub use writable::Writable;
 pub use wsstream_core as core;
 #[cfg(feature = "deflate")]
 pub use wsstream_core::DeflateConfig;
-pub use wsstream_core::{CloseCode, Message, Request, Utf8Bytes};
+pub use wsstream_core::{CloseCode, Message, Payload, Request, Utf8Bytes};
 
 /// The names every adapter re-exports, so that switching runtime changes one import.
 pub mod api {
@@ -130,7 +130,7 @@ pub mod api {
     pub use crate::DeflateConfig;
     pub use crate::{
         AbortController, AbortSignal, CloseCode, CloseInfo, Control, ControlCallback, ErrorKind,
-        Keepalive, Message, Opened, Options, Readable, Request, Runtime, Utf8Bytes, WebSocketError,
-        Writable, core, rustls, tls_client_config,
+        Keepalive, Message, Opened, Options, Payload, Readable, Request, Runtime, Utf8Bytes,
+        WebSocketError, Writable, core, rustls, tls_client_config,
     };
 }

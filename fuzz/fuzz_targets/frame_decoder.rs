@@ -160,7 +160,7 @@ fn reference(role: Role, max_frame: usize, max_message: usize, s: &[u8]) -> Expe
                     continue;
                 }
                 if !is_text {
-                    Decoded::Message(Message::Binary(Bytes::from(data)))
+                    Decoded::Message(Message::binary(data))
                 } else if let Ok(text) = String::from_utf8(data) {
                     Decoded::Message(Message::Text(Utf8Bytes::from(text)))
                 } else {

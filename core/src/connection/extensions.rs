@@ -5,8 +5,6 @@
 
 #[cfg(feature = "deflate")]
 mod enabled {
-    use bytes::Bytes;
-
     use super::super::{Connection, InvalidState};
     use crate::config::Role;
     use crate::deflate::{
@@ -14,6 +12,7 @@ mod enabled {
     };
     use crate::error::{ExtensionError, HandshakeError};
     use crate::frame::header::RSV1_BIT;
+    use crate::payload::Payload;
 
     /// The permessage-deflate elements of an extensions value.
     fn deflate_elements(extensions: &str) -> impl Iterator<Item = &str> {
@@ -91,9 +90,9 @@ mod enabled {
 
         /// The payload of an outgoing message and its RSV bits: compressed (RSV1) when
         /// permessage-deflate is on and the message is not under the threshold.
-        pub(in crate::connection) fn compress(&mut self, payload: Bytes) -> (u8, Bytes) {
+        pub(in crate::connection) fn compress(&mut self, payload: Payload) -> (u8, Payload) {
             match self.deflater.as_mut().and_then(|d| d.compress(&payload)) {
-                Some(compressed) => (RSV1_BIT, compressed),
+                Some(compressed) => (RSV1_BIT, Payload::from(compressed)),
                 None => (0, payload),
             }
         }
@@ -102,10 +101,10 @@ mod enabled {
 
 #[cfg(not(feature = "deflate"))]
 mod disabled {
-    use bytes::Bytes;
 
     use super::super::{Connection, InvalidState};
     use crate::error::HandshakeError;
+    use crate::payload::Payload;
 
     impl Connection {
         pub(in crate::connection) fn enable_client_extensions(
@@ -122,7 +121,7 @@ mod disabled {
             Ok(chosen.map(str::to_owned))
         }
 
-        pub(in crate::connection) fn compress(&mut self, payload: Bytes) -> (u8, Bytes) {
+        pub(in crate::connection) fn compress(&mut self, payload: Payload) -> (u8, Payload) {
             (0, payload)
         }
     }

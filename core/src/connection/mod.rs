@@ -16,15 +16,16 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::io::IoSlice;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use rand::{RngCore, SeedableRng};
 
 use crate::config::{ClientConfig, Config, ConfigError, Role, ServerConfig};
 use crate::error::{CloseError, Error, HandshakeError, ProtocolError, SendError};
-use crate::frame::{Decoded, Decoder, MAX_CONTROL_PAYLOAD_BYTES, OpCode, OutQueue, Payload};
+use crate::frame::{Decoded, Decoder, FramePayload, MAX_CONTROL_PAYLOAD_BYTES, OpCode, OutQueue};
 use crate::handshake::server::RequestParser;
 use crate::handshake::{ClientHandshake, Request, accept_response, reject_response};
 use crate::message::{CloseCode, CloseFrame, Message, MessageRef};
+use crate::payload::Payload;
 
 pub use event::{Event, Transmit};
 
@@ -718,7 +719,7 @@ impl Connection {
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
         self.check_can_send()?;
         let (opcode, payload) = match message {
-            Message::Text(t) => (OpCode::Text, t.into_bytes()),
+            Message::Text(t) => (OpCode::Text, t.into_payload()),
             Message::Binary(b) => (OpCode::Binary, b),
         };
         self.queue_data(opcode, payload);
@@ -731,7 +732,7 @@ impl Connection {
     /// As [`send`](Self::send).
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.check_can_send()?;
-        self.queue_data(OpCode::Text, Bytes::copy_from_slice(text.as_bytes()));
+        self.queue_data(OpCode::Text, Payload::copy_from_slice(text.as_bytes()));
         Ok(())
     }
 
@@ -741,7 +742,7 @@ impl Connection {
     /// As [`send`](Self::send).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.check_can_send()?;
-        self.queue_data(OpCode::Binary, Bytes::copy_from_slice(data));
+        self.queue_data(OpCode::Binary, Payload::copy_from_slice(data));
         Ok(())
     }
 
@@ -858,24 +859,36 @@ impl Connection {
         self.rng.as_mut().map(|rng| rng.next_u32().to_ne_bytes())
     }
 
-    fn queue_data(&mut self, opcode: OpCode, payload: Bytes) {
+    fn queue_data(&mut self, opcode: OpCode, payload: Payload) {
         // RFC 7692 6.1: a compressed message has RSV1 set on its first frame only.
         let (mut rsv, payload) = self.compress(payload);
         let size = match self.config.fragment_size {
             Some(n) if n > 0 && payload.len() > n => n,
             _ => {
                 let mask = self.mask();
-                self.out.push_frame(true, rsv, opcode, Payload::Shared(payload), mask);
+                match payload.into_shared() {
+                    Ok(bytes) => {
+                        self.out.push_frame(true, rsv, opcode, FramePayload::Shared(bytes), mask)
+                    }
+                    // Held inline: copied into the output from where it is.
+                    Err(inline) => self.out.push_frame(
+                        true,
+                        rsv,
+                        opcode,
+                        FramePayload::Borrowed(&inline),
+                        mask,
+                    ),
+                }
                 return;
             }
         };
         let mut op = opcode;
-        let mut rest = payload;
+        let mut rest = payload.into_bytes();
         loop {
             let piece = rest.split_to(size.min(rest.len()));
             let fin = rest.is_empty();
             let mask = self.mask();
-            self.out.push_frame(fin, rsv, op, Payload::Shared(piece), mask);
+            self.out.push_frame(fin, rsv, op, FramePayload::Shared(piece), mask);
             if fin {
                 return;
             }
@@ -886,7 +899,7 @@ impl Connection {
 
     fn queue_control(&mut self, opcode: OpCode, payload: &[u8]) {
         let mask = self.mask();
-        self.out.push_frame(true, 0, opcode, Payload::Borrowed(payload), mask);
+        self.out.push_frame(true, 0, opcode, FramePayload::Borrowed(payload), mask);
     }
 
     fn queue_close(&mut self, frame: &CloseFrame) {

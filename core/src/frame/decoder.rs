@@ -16,6 +16,7 @@ use crate::error::ProtocolError;
 use crate::frame::header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, OpCode, RSV1_BIT};
 use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};
+use crate::payload::Payload;
 use crate::utf8::Utf8Validator;
 
 /// Frames at least this long are worth reading straight into the input ([`Decoder::read_hint`]),
@@ -297,6 +298,16 @@ impl Decoder {
         loop {
             let Some(current) = self.advance_front(input)? else { return Ok(None) };
             self.current = None;
+            let data = matches!(current.header.opcode, OpCode::Text | OpCode::Binary);
+            if data && self.partial.is_none() {
+                // A whole message in one uncompressed frame (its payload unmasked, and checked
+                // if text, as it arrived): held inline when it fits, without an allocation.
+                if let Some(inline) = Payload::inline_from(&input[..current.len]) {
+                    self.advance(input, current.len);
+                    let text = current.header.opcode == OpCode::Text;
+                    return self.finish(text, inline).map(|m| Some(Decoded::Message(m)));
+                }
+            }
             let payload = if current.len <= SMALL_PAYLOAD_BYTES {
                 // A small payload is copied out: a fresh allocation costs less than the atomic
                 // reference count that a split-off handle takes and gives back.
@@ -327,16 +338,32 @@ impl Decoder {
         // Copied out, then unmasked in the copy while it is in cache: a fresh allocation costs
         // less than a shared handle's reference count, and does not pin the input buffer. The
         // input is left as it arrived until the message is known to be good.
-        let mut payload = input[small.payload.clone()].to_vec();
-        if let Some(key) = small.key {
-            crate::mask::apply_mask_short(&mut payload, key);
-        }
-        if small.text && !crate::utf8::is_utf8(&payload) {
-            return None;
-        }
+        let src = &input[small.payload.clone()];
+        let payload = match Payload::inline_from(src) {
+            // Held in the message itself: no allocation at all.
+            Some(mut inline) => {
+                let bytes = inline.inline_mut()?;
+                if let Some(key) = small.key {
+                    crate::mask::apply_mask_short(bytes, key);
+                }
+                if small.text && !crate::utf8::is_utf8(bytes) {
+                    return None;
+                }
+                inline
+            }
+            None => {
+                let mut copy = src.to_vec();
+                if let Some(key) = small.key {
+                    crate::mask::apply_mask_short(&mut copy, key);
+                }
+                if small.text && !crate::utf8::is_utf8(&copy) {
+                    return None;
+                }
+                Payload::from(copy)
+            }
+        };
         self.last_data_len = payload.len();
         self.advance(input, small.payload.end);
-        let payload = Bytes::from(payload);
         Some(match small.text {
             true => Message::Text(Utf8Bytes::from_validated(payload)),
             false => Message::Binary(payload),
@@ -603,7 +630,8 @@ impl Decoder {
         }
         let Some(partial) = self.partial.as_mut() else {
             // A whole message in one uncompressed frame: hand out the payload as it is.
-            return Ok(Some(Decoded::Message(self.finish(h.opcode == OpCode::Text, payload)?)));
+            let text = h.opcode == OpCode::Text;
+            return Ok(Some(Decoded::Message(self.finish(text, Payload::from(payload))?)));
         };
         if partial.compressed {
             let inflater = self.inflater.as_mut().ok_or(ProtocolError::ReservedBits)?;
@@ -621,15 +649,15 @@ impl Decoder {
             return Ok(None);
         }
         let Some(Partial { text, data, .. }) = self.partial.take() else { return Ok(None) };
-        Ok(Some(Decoded::Message(self.finish(text, data)?)))
+        Ok(Some(Decoded::Message(self.finish(text, Payload::from(data))?)))
     }
 
-    fn finish(&mut self, text: bool, data: BytesMut) -> Result<Message, ProtocolError> {
+    fn finish(&mut self, text: bool, data: Payload) -> Result<Message, ProtocolError> {
         if text {
             self.utf8.finish().map_err(|_| ProtocolError::InvalidUtf8)?;
-            Ok(Message::Text(Utf8Bytes::from_validated(data.freeze())))
+            Ok(Message::Text(Utf8Bytes::from_validated(data)))
         } else {
-            Ok(Message::Binary(data.freeze()))
+            Ok(Message::Binary(data))
         }
     }
 }

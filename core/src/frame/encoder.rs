@@ -131,7 +131,7 @@ impl OutQueue {
         fin: bool,
         rsv: u8,
         opcode: OpCode,
-        payload: Payload<'_>,
+        payload: FramePayload<'_>,
         mask: Option<[u8; 4]>,
     ) {
         let len = payload.as_slice().len();
@@ -141,7 +141,7 @@ impl OutQueue {
         self.push_slice(&buf[..n]);
         match (mask, payload) {
             (Some(key), p) => self.push_masked(p.as_slice(), key),
-            (None, Payload::Shared(b)) if len >= ZERO_COPY_MIN_BYTES => self.push_bytes(b),
+            (None, FramePayload::Shared(b)) if len >= ZERO_COPY_MIN_BYTES => self.push_bytes(b),
             (None, p) => self.push_slice(p.as_slice()),
         }
     }
@@ -149,18 +149,18 @@ impl OutQueue {
 
 /// A frame payload: borrowed, or shared `Bytes` that may be queued without a copy.
 #[derive(Debug, Clone)]
-pub enum Payload<'a> {
+pub enum FramePayload<'a> {
     /// Bytes the queue must copy.
     Borrowed(&'a [u8]),
     /// Bytes the queue may keep.
     Shared(Bytes),
 }
 
-impl Payload<'_> {
+impl FramePayload<'_> {
     fn as_slice(&self) -> &[u8] {
         match self {
-            Payload::Borrowed(b) => b,
-            Payload::Shared(b) => b,
+            FramePayload::Borrowed(b) => b,
+            FramePayload::Shared(b) => b,
         }
     }
 }
@@ -180,23 +180,23 @@ mod tests {
     #[test]
     fn rfc6455_section_5_7_frames() {
         let mut q = OutQueue::new();
-        q.push_frame(true, 0, OpCode::Text, Payload::Borrowed(b"Hello"), None);
+        q.push_frame(true, 0, OpCode::Text, FramePayload::Borrowed(b"Hello"), None);
         assert_eq!(drain(&mut q), b"\x81\x05Hello");
         q.push_frame(
             true,
             0,
             OpCode::Text,
-            Payload::Borrowed(b"Hello"),
+            FramePayload::Borrowed(b"Hello"),
             Some([0x37, 0xfa, 0x21, 0x3d]),
         );
         assert_eq!(drain(&mut q), b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
-        q.push_frame(false, 0, OpCode::Text, Payload::Borrowed(b"Hel"), None);
-        q.push_frame(true, 0, OpCode::Continuation, Payload::Borrowed(b"lo"), None);
+        q.push_frame(false, 0, OpCode::Text, FramePayload::Borrowed(b"Hel"), None);
+        q.push_frame(true, 0, OpCode::Continuation, FramePayload::Borrowed(b"lo"), None);
         assert_eq!(drain(&mut q), b"\x01\x03Hel\x80\x02lo");
-        q.push_frame(true, 0, OpCode::Ping, Payload::Borrowed(b"Hello"), None);
+        q.push_frame(true, 0, OpCode::Ping, FramePayload::Borrowed(b"Hello"), None);
         assert_eq!(drain(&mut q), b"\x89\x05Hello");
         let big = Bytes::from(vec![7u8; 65536]);
-        q.push_frame(true, 0, OpCode::Binary, Payload::Shared(big.clone()), None);
+        q.push_frame(true, 0, OpCode::Binary, FramePayload::Shared(big.clone()), None);
         let out = drain(&mut q);
         assert_eq!(&out[..10], b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00");
         assert_eq!(&out[10..], &big[..]);
@@ -205,9 +205,15 @@ mod tests {
     #[test]
     fn vectored_and_advance_agree_with_pop() {
         let mut q = OutQueue::new();
-        q.push_frame(true, 0, OpCode::Text, Payload::Borrowed(b"a"), None);
-        q.push_frame(true, 0, OpCode::Binary, Payload::Shared(Bytes::from(vec![1u8; 5000])), None);
-        q.push_frame(true, 0, OpCode::Text, Payload::Borrowed(b"b"), None);
+        q.push_frame(true, 0, OpCode::Text, FramePayload::Borrowed(b"a"), None);
+        q.push_frame(
+            true,
+            0,
+            OpCode::Binary,
+            FramePayload::Shared(Bytes::from(vec![1u8; 5000])),
+            None,
+        );
+        q.push_frame(true, 0, OpCode::Text, FramePayload::Borrowed(b"b"), None);
         let total = q.len();
         let mut expected = vec![];
         {

@@ -7,5 +7,5 @@ pub mod header;
 #[cfg(feature = "deflate")]
 pub(crate) use decoder::Inflate;
 pub use decoder::{Decoded, Decoder, parse_close_payload};
-pub use encoder::{OutQueue, Payload};
+pub use encoder::{FramePayload, OutQueue};
 pub use header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, MAX_HEADER_BYTES, OpCode};

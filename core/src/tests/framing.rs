@@ -241,6 +241,90 @@ fn limits_below_the_short_paths_reach_hold_for_small_frames() {
 }
 
 #[test]
+fn small_messages_are_held_inline_and_larger_ones_shared() {
+    use crate::payload::INLINE_CAPACITY;
+    // Across the inline capacity and the short path's reach (64), masked (server) and not
+    // (client), text with two-byte characters and binary.
+    for len in 0..=80usize {
+        // "aéaé…" cut to `len` bytes on a character boundary, padded with dots.
+        let mut text: String = "aé".chars().cycle().take(len).collect();
+        while text.len() > len {
+            text.pop();
+        }
+        text.push_str(&".".repeat(len - text.len()));
+        let binary: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+        let mut s = open_server(Config::default());
+        let mut c = open_client(Config::default());
+        // The frame at the front of a read is decoded on the general path, those behind it on
+        // the short one: each kind takes both.
+        let (t, b) = (Message::text(text.as_str()), Message::binary(binary.clone()));
+        for (first, second) in [(&t, &b), (&b, &t)] {
+            let op = |m: &Message| if m.is_text() { 0x81 } else { 0x82 };
+            let frames = |f: fn(u8, &[u8]) -> Vec<u8>| {
+                [f(op(first), first.as_bytes()), f(op(second), second.as_bytes())].concat()
+            };
+            s.receive(&frames(masked));
+            c.receive(&frames(unmasked));
+            for conn in [&mut s, &mut c] {
+                let evs = events(conn);
+                let want = vec![Event::Message(first.clone()), Event::Message(second.clone())];
+                assert_eq!(evs, want);
+                for ev in evs {
+                    let Event::Message(m) = ev else { unreachable!() };
+                    assert_eq!(m.into_payload().is_inline(), len <= INLINE_CAPACITY, "{len}");
+                }
+            }
+        }
+    }
+    // Invalid UTF-8 in the last byte fails, on either path, inline or not.
+    for len in [INLINE_CAPACITY, INLINE_CAPACITY + 1] {
+        let mut bad = vec![b'a'; len];
+        bad[len - 1] = 0xff;
+        for behind in [false, true] {
+            let mut s = open_server(Config::default());
+            let good = if behind { masked(0x82, b"") } else { vec![] };
+            s.receive(&[good, masked(0x81, &bad)].concat());
+            if behind {
+                assert_eq!(s.poll_event(), Some(Event::Message(Message::binary(vec![]))));
+            }
+            assert_failed(&mut s, ProtocolError::InvalidUtf8);
+        }
+    }
+}
+
+#[test]
+fn inline_messages_are_sent_fragmented_and_compressed_as_others() {
+    let both = |config: Config| {
+        let client = crate::ClientConfig::new("example.com", "/").with_config(config.clone());
+        (client, crate::ServerConfig::new().with_config(config))
+    };
+    let mut configs =
+        vec![both(Config::default()), both(Config::default().with_fragment_size(Some(5)))];
+    #[cfg(feature = "deflate")]
+    {
+        // Compressed whatever their size.
+        let deflate = crate::DeflateConfig { threshold: 0, ..crate::DeflateConfig::default() };
+        let (client, server) = both(Config::default());
+        configs.push((client.with_deflate(Some(deflate)), server.with_deflate(Some(deflate))));
+    }
+    for (client, server) in configs {
+        let mut pair = Pair::open_with(client, server);
+        let text = Message::text("a small text, held inline");
+        let binary = Message::Binary(crate::Payload::copy_from_slice(b"and binary bytes"));
+        assert!(
+            text.clone().into_payload().is_inline() && binary.clone().into_payload().is_inline()
+        );
+        pair.client.send(text.clone()).unwrap();
+        pair.client.send(binary.clone()).unwrap();
+        pair.server.send(text.clone()).unwrap();
+        pair.server.send(binary.clone()).unwrap();
+        pair.drive_split(3);
+        assert_eq!(pair.server_messages(), vec![text.clone(), binary.clone()]);
+        assert_eq!(pair.client_messages(), vec![text, binary]);
+    }
+}
+
+#[test]
 fn pair_exchanges_messages_of_every_size_with_pings() {
     let mut pair = Pair::open(Config::default());
     let sizes = [0usize, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20];
