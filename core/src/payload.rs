@@ -84,6 +84,28 @@ impl Payload {
         Some(Self(Repr::Inline { len: len as u8, data }))
     }
 
+    /// An inline payload of the first `len` bytes (at most [`INLINE_CAPACITY`]) of a window
+    /// of the input, unmasked with `key`: the whole window is copied and unmasked, fixed-size
+    /// work without a call, where a copy of `len` bytes would be a call into `memcpy` and a
+    /// loop of variable length. The bytes past `len` are never seen.
+    #[inline(always)]
+    pub(crate) fn inline_window(
+        window: &[u8; INLINE_CAPACITY],
+        len: usize,
+        key: Option<[u8; 4]>,
+    ) -> Self {
+        debug_assert!(len <= INLINE_CAPACITY);
+        let mut data = *window;
+        if let Some(key) = key {
+            // Fixed length: the compiler unrolls it into a few vector XORs.
+            let pattern: [u8; INLINE_CAPACITY] = std::array::from_fn(|i| key[i & 3]);
+            for (b, k) in data.iter_mut().zip(pattern) {
+                *b ^= k;
+            }
+        }
+        Self(Repr::Inline { len: len.min(INLINE_CAPACITY) as u8, data })
+    }
+
     /// The bytes of an inline payload, to change in place (the decoder unmasks there); `None`
     /// for shared ones, whose bytes may be seen through other handles.
     #[inline(always)]

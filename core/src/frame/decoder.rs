@@ -16,7 +16,7 @@ use crate::error::ProtocolError;
 use crate::frame::header::{FrameHeader, MAX_CONTROL_PAYLOAD_BYTES, OpCode, RSV1_BIT};
 use crate::mask::apply_mask;
 use crate::message::{CloseCode, CloseFrame, Message, MessageRef, Utf8Bytes};
-use crate::payload::Payload;
+use crate::payload::{INLINE_CAPACITY, Payload};
 use crate::utf8::Utf8Validator;
 
 /// Frames at least this long are worth reading straight into the input ([`Decoder::read_hint`]),
@@ -338,6 +338,16 @@ impl Decoder {
         // Copied out, then unmasked in the copy while it is in cache: a fresh allocation costs
         // less than a shared handle's reference count, and does not pin the input buffer. The
         // input is left as it arrived until the message is known to be good.
+        let window = input.get(small.payload.start..small.payload.start + INLINE_CAPACITY);
+        if let (Some(window), true) = (window, small.payload.len() <= INLINE_CAPACITY) {
+            // Not the last frame of the input: a whole window is there to copy.
+            let window = <&[u8; INLINE_CAPACITY]>::try_from(window).ok()?;
+            let payload = Payload::inline_window(window, small.payload.len(), small.key);
+            if small.text && !crate::utf8::is_utf8(&payload) {
+                return None;
+            }
+            return Some(self.small_decoded(input, small, payload));
+        }
         let src = &input[small.payload.clone()];
         let payload = match Payload::inline_from(src) {
             // Held in the message itself: no allocation at all.
@@ -362,12 +372,24 @@ impl Decoder {
                 Payload::from(copy)
             }
         };
+        Some(self.small_decoded(input, small, payload))
+    }
+
+    /// The message of the small frame at the front of `input`, its checked `payload` taken out:
+    /// the frame is consumed.
+    #[inline(always)]
+    fn small_decoded(
+        &mut self,
+        input: &mut BytesMut,
+        small: SmallMessage,
+        payload: Payload,
+    ) -> Message {
         self.last_data_len = payload.len();
         self.advance(input, small.payload.end);
-        Some(match small.text {
+        match small.text {
             true => Message::Text(Utf8Bytes::from_validated(payload)),
             false => Message::Binary(payload),
-        })
+        }
     }
 
     /// Lends the next message to `f`, without copying it when it is a small one in a single

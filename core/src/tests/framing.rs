@@ -256,34 +256,41 @@ fn small_messages_are_held_inline_and_larger_ones_shared() {
         let mut s = open_server(Config::default());
         let mut c = open_client(Config::default());
         // The frame at the front of a read is decoded on the general path, those behind it on
-        // the short one: each kind takes both.
+        // the short one, which copies a small payload as a whole window of the input when more
+        // input follows (a 40-byte frame here) and as just its bytes at the end: each kind
+        // takes every path.
         let (t, b) = (Message::text(text.as_str()), Message::binary(binary.clone()));
+        let pad = Message::binary(vec![7u8; INLINE_CAPACITY + 2]);
         for (first, second) in [(&t, &b), (&b, &t)] {
             let op = |m: &Message| if m.is_text() { 0x81 } else { 0x82 };
+            let order = [first, second, &pad, second];
             let frames = |f: fn(u8, &[u8]) -> Vec<u8>| {
-                [f(op(first), first.as_bytes()), f(op(second), second.as_bytes())].concat()
+                order.iter().flat_map(|m| f(op(m), m.as_bytes())).collect::<Vec<u8>>()
             };
             s.receive(&frames(masked));
             c.receive(&frames(unmasked));
             for conn in [&mut s, &mut c] {
                 let evs = events(conn);
-                let want = vec![Event::Message(first.clone()), Event::Message(second.clone())];
+                let want: Vec<Event> = order.iter().map(|&m| Event::Message(m.clone())).collect();
                 assert_eq!(evs, want);
                 for ev in evs {
                     let Event::Message(m) = ev else { unreachable!() };
-                    assert_eq!(m.into_payload().is_inline(), len <= INLINE_CAPACITY, "{len}");
+                    let inline = m.len() <= INLINE_CAPACITY;
+                    assert_eq!(m.into_payload().is_inline(), inline, "{len}");
                 }
             }
         }
     }
-    // Invalid UTF-8 in the last byte fails, on either path, inline or not.
-    for len in [INLINE_CAPACITY, INLINE_CAPACITY + 1] {
+    // Invalid UTF-8 in the last byte fails, on either path, inline or not, with more input
+    // behind it or without.
+    for len in [1, INLINE_CAPACITY, INLINE_CAPACITY + 1] {
         let mut bad = vec![b'a'; len];
         bad[len - 1] = 0xff;
-        for behind in [false, true] {
+        for (behind, followed) in [(false, false), (true, false), (true, true)] {
             let mut s = open_server(Config::default());
             let good = if behind { masked(0x82, b"") } else { vec![] };
-            s.receive(&[good, masked(0x81, &bad)].concat());
+            let more = if followed { masked(0x82, &[0; INLINE_CAPACITY]) } else { vec![] };
+            s.receive(&[good, masked(0x81, &bad), more].concat());
             if behind {
                 assert_eq!(s.poll_event(), Some(Event::Message(Message::binary(vec![]))));
             }
