@@ -210,11 +210,12 @@ impl Utf8Bytes {
     pub fn as_str(&self) -> &str {
         // SAFETY: the invariant of this type. The field is private and the bytes of a `Payload`
         // never change once it is built (its one mutable access, `inline_mut`, is crate-private
-        // and used by the decoder before it validates); every constructor makes it from a `str` (`new`, `Default`,
-        // `from_static`, `From<String>`, `From<&str>`), checks it (`try_from_bytes`), or is
-        // `from_validated`, which the decoder calls only for text that its UTF-8 validator
-        // accepted (checked again there under debug assertions). Re-validating here cost a full
-        // pass over the message on every access (the `as_str` rows of `benches/core.rs`).
+        // and used by the decoder before it validates); every constructor makes it from a `str`
+        // (`new`, `Default`, `from_static`, `From<String>`, `From<&str>`), checks it
+        // (`try_from_bytes`), or is `from_validated`, which the decoder calls only for text that
+        // its UTF-8 validator accepted (checked again there under debug assertions).
+        // Re-validating here cost a full pass over the message on every access (the `as_str`
+        // rows of `benches/core.rs`).
         unsafe { std::str::from_utf8_unchecked(self.0.as_slice()) }
     }
 

@@ -175,20 +175,11 @@ impl Borrow<[u8]> for Payload {
 
 impl fmt::Debug for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // As `Bytes` prints: b"..." with the same escapes.
-        f.write_str("b\"")?;
-        for &b in self.as_slice() {
-            match b {
-                b'\n' => f.write_str("\\n")?,
-                b'\r' => f.write_str("\\r")?,
-                b'\t' => f.write_str("\\t")?,
-                b'\\' | b'"' => write!(f, "\\{}", char::from(b))?,
-                0 => f.write_str("\\0")?,
-                0x20..=0x7e => write!(f, "{}", char::from(b))?,
-                _ => write!(f, "\\x{b:02x}")?,
-            }
+        // As `Bytes` prints, by `Bytes` itself (a copy of at most 38 bytes for an inline one).
+        match &self.0 {
+            Repr::Inline { .. } => fmt::Debug::fmt(&Bytes::copy_from_slice(self), f),
+            Repr::Shared(b) => fmt::Debug::fmt(b, f),
         }
-        f.write_str("\"")
     }
 }
 

@@ -866,19 +866,16 @@ impl Connection {
             Some(n) if n > 0 && payload.len() > n => n,
             _ => {
                 let mask = self.mask();
-                match payload.into_shared() {
-                    Ok(bytes) => {
-                        self.out.push_frame(true, rsv, opcode, FramePayload::Shared(bytes), mask)
-                    }
+                let inline;
+                let frame = match payload.into_shared() {
+                    Ok(bytes) => FramePayload::Shared(bytes),
                     // Held inline: copied into the output from where it is.
-                    Err(inline) => self.out.push_frame(
-                        true,
-                        rsv,
-                        opcode,
-                        FramePayload::Borrowed(&inline),
-                        mask,
-                    ),
-                }
+                    Err(held) => {
+                        inline = held;
+                        FramePayload::Borrowed(&inline)
+                    }
+                };
+                self.out.push_frame(true, rsv, opcode, frame, mask);
                 return;
             }
         };

@@ -348,25 +348,25 @@ impl Decoder {
             }
             return Some(self.small_decoded(input, small, payload));
         }
+        // Unmasks the copy; whether it may go out (text must be UTF-8).
+        let unmasked_is_good = |copy: &mut [u8]| {
+            if let Some(key) = small.key {
+                crate::mask::apply_mask_short(copy, key);
+            }
+            !small.text || crate::utf8::is_utf8(copy)
+        };
         let src = &input[small.payload.clone()];
         let payload = match Payload::inline_from(src) {
             // Held in the message itself: no allocation at all.
             Some(mut inline) => {
-                let bytes = inline.inline_mut()?;
-                if let Some(key) = small.key {
-                    crate::mask::apply_mask_short(bytes, key);
-                }
-                if small.text && !crate::utf8::is_utf8(bytes) {
+                if !unmasked_is_good(inline.inline_mut()?) {
                     return None;
                 }
                 inline
             }
             None => {
                 let mut copy = src.to_vec();
-                if let Some(key) = small.key {
-                    crate::mask::apply_mask_short(&mut copy, key);
-                }
-                if small.text && !crate::utf8::is_utf8(&copy) {
+                if !unmasked_is_good(&mut copy) {
                     return None;
                 }
                 Payload::from(copy)
