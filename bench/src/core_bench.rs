@@ -1,8 +1,9 @@
 //! The in-memory tables: decoding (unmask + UTF-8 validation) through the protocol layer, ours
 //! against tungstenite's; masking against a plain memcpy; and permessage-deflate on and off.
 
+use bytes::Bytes;
 use std::hint::black_box;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
 use wsstream_core::{ClientConfig, Connection, Event, Message, ServerConfig, Transmit};
@@ -230,6 +231,31 @@ pub(crate) fn decode_alone(lib: &str, size: usize, calls: usize) -> usize {
         }
     }
     calls * count
+}
+
+/// Sends `calls` rounds of 4096 binary messages of `size` bytes through an open client
+/// connection (masked, as a client sends them), taking its output after each round as a
+/// vectored writer would, alone, for a profiler; returns how many messages.
+pub(crate) fn encode_alone(size: usize, calls: usize) -> usize {
+    const ROUND: usize = 4096;
+    let (mut client, _) = open_pair(false);
+    let payload = Bytes::from(vec![0x5a; size]);
+    for _ in 0..calls {
+        for _ in 0..ROUND {
+            let message = Message::binary(payload.clone());
+            client.send(black_box(message)).expect("the connection is open");
+        }
+        loop {
+            let mut slices = [IoSlice::new(&[]); 64];
+            let n = client.chunks_vectored(&mut slices);
+            if n == 0 {
+                break;
+            }
+            let len: usize = slices[..n].iter().map(|s| black_box(s.len())).sum();
+            client.advance(len);
+        }
+    }
+    calls * ROUND
 }
 
 /// `apply_mask` in place against `copy_from_slice`, GiB/s.

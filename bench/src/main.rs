@@ -231,6 +231,16 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{lib} {size} B: {n} messages, {rate:.0} messages/s");
             Ok(())
         }
+        "encode-alone" => {
+            // For a profiler: `encode-alone <size> <calls>`, our client's send path.
+            let size = rest.first().and_then(|s| s.parse().ok()).unwrap_or(16);
+            let calls = rest.get(1).and_then(|s| s.parse().ok()).unwrap_or(10);
+            let start = std::time::Instant::now();
+            let n = core_bench::encode_alone(size, calls);
+            let rate = n as f64 / start.elapsed().as_secs_f64();
+            println!("ours {size} B: {n} messages sent, {rate:.0} messages/s");
+            Ok(())
+        }
         "echo" => {
             // For a profiler: the lean echo server alone, until killed.
             die_with_parent();
