@@ -169,6 +169,36 @@ fn copy_masked_blocks(src: &[u8], dst: &mut [std::mem::MaybeUninit<u8>], key: [u
     }
 }
 
+/// The key twice over, as the eight bytes of a word: from one 32-bit value (built from the
+/// four bytes one by one, it took a dozen shifts and ORs, a tenth of a 16 B frame's encoding).
+#[inline(always)]
+fn key_word(key: [u8; 4]) -> u64 {
+    let key4 = u64::from(u32::from_ne_bytes(key));
+    key4 | key4 << 32
+}
+
+/// Writes `src` masked with `key` (key position 0) into `dst`, which must be as long, eight
+/// bytes at a time, then the tail: for a small frame's payload, inline, without the call that
+/// a copy of a few bytes makes.
+#[inline(always)]
+pub(crate) fn copy_masked_words(src: &[u8], dst: &mut [std::mem::MaybeUninit<u8>], key: [u8; 4]) {
+    debug_assert_eq!(src.len(), dst.len());
+    let key8 = key_word(key);
+    let mut out = dst.chunks_exact_mut(8);
+    let mut words = src.chunks_exact(8);
+    for (o, w) in (&mut out).zip(&mut words) {
+        // Always eight bytes each (`chunks_exact`): the compiler drops the checks, and the
+        // word is one load and one store.
+        if let (Ok(o), Ok(w)) = (<&mut [_; 8]>::try_from(o), <[u8; 8]>::try_from(w)) {
+            *o = (u64::from_ne_bytes(w) ^ key8).to_ne_bytes().map(std::mem::MaybeUninit::new);
+        }
+    }
+    // Eight is a multiple of four, so the tail starts at key position 0 again.
+    for (i, (o, b)) in out.into_remainder().iter_mut().zip(words.remainder()).enumerate() {
+        o.write(b ^ key[i & 3]);
+    }
+}
+
 /// [`apply_mask`] for a short payload starting at key position 0 (at most a few dozen bytes),
 /// inlined into the caller: a small frame's payload is unmasked without a call.
 #[inline(always)]
@@ -179,8 +209,7 @@ pub(crate) fn apply_mask_short(buf: &mut [u8], key: [u8; 4]) {
 /// The short-input path: eight bytes at a time, then the byte loop.
 #[inline(always)]
 fn apply_mask_words(buf: &mut [u8], key: [u8; 4]) {
-    let [a, b, c, d] = key;
-    let key8 = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
+    let key8 = key_word(key);
     let mut words = buf.chunks_exact_mut(8);
     for w in &mut words {
         // Always eight bytes (`chunks_exact_mut(8)`): the compiler drops the check.
@@ -239,7 +268,8 @@ mod tests {
         // `extend_masked` writes into spare capacity and then claims it as initialized: each
         // path must write exactly the bytes of `src`, masked, after what the buffer held.
         type Path = fn(&[u8], &mut [std::mem::MaybeUninit<u8>], [u8; 4]);
-        let mut paths: Vec<(&str, Path)> = vec![("baseline", copy_masked_blocks)];
+        let mut paths: Vec<(&str, Path)> =
+            vec![("baseline", copy_masked_blocks), ("words", copy_masked_words)];
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {

@@ -9,11 +9,16 @@
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
+use std::mem::MaybeUninit;
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::frame::header::{FrameHeader, MAX_HEADER_BYTES, OpCode};
-use crate::mask::extend_masked;
+use crate::mask::{copy_masked_words, extend_masked};
+
+/// Frames with payloads up to this long are written on the small-frame path: the length fits
+/// in the header's second byte.
+const SMALL_FRAME_BYTES: usize = 125;
 
 /// Payloads at least this long are queued without a copy when they need no masking.
 const ZERO_COPY_MIN_BYTES: usize = 4096;
@@ -77,6 +82,39 @@ impl OutQueue {
         self.len += data.len();
     }
 
+    /// Appends a small frame, its header (the first `header_len` bytes of `header`) and its
+    /// payload `data` masked with `key` (all zeros: unmasked), in one reservation of the staging
+    /// buffer: fixed-size stores and a word loop, where two appends would each make a call to
+    /// copy a few bytes (callgrind, `wsstream-bench encode-alone 16`: a client's 16 B message
+    /// sent in 334 instructions where it took 409, with the key built as one word).
+    #[inline(always)]
+    fn push_small(
+        &mut self,
+        header: &[u8; MAX_HEADER_BYTES],
+        header_len: usize,
+        data: &[u8],
+        key: [u8; 4],
+    ) {
+        let total = header_len + data.len();
+        // Room for the whole header array, so that it is stored at a fixed size; only the
+        // first `header_len` bytes of it are kept.
+        self.staging.reserve(MAX_HEADER_BYTES.max(total));
+        let room = self.staging.spare_capacity_mut();
+        // Always there (the room is at least `MAX_HEADER_BYTES` long): one fixed-size store.
+        let Some(head) = room.first_chunk_mut::<MAX_HEADER_BYTES>() else { return };
+        *head = header.map(MaybeUninit::new);
+        // Always there (the room is at least `total` long): no check is left at run time.
+        let Some(rest) = room.get_mut(header_len..total) else { return };
+        copy_masked_words(data, rest, key);
+        // SAFETY: `rest` is the spare capacity from `header_len` to `total`, which
+        // `copy_masked_words` wrote whole (it is `data.len()` long); the header store wrote the
+        // `MAX_HEADER_BYTES` before it (the room is at least that long), of which the first
+        // `header_len` are kept. So every one of the `total` bytes made part of the buffer is
+        // initialized.
+        unsafe { self.staging.set_len(self.staging.len() + total) };
+        self.len += total;
+    }
+
     /// Fills `dst` with the queued bytes in order; returns how many slices it filled.
     pub fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
         let pieces = self.chunks.iter().map(|c| &c[..]).chain(std::iter::once(&self.staging[..]));
@@ -138,6 +176,9 @@ impl OutQueue {
         let header = FrameHeader { fin, rsv, opcode, mask, payload_len: len as u64 };
         let mut buf = [0u8; MAX_HEADER_BYTES];
         let n = header.encode(&mut buf);
+        if len <= SMALL_FRAME_BYTES {
+            return self.push_small(&buf, n, payload.as_slice(), mask.unwrap_or([0; 4]));
+        }
         self.push_slice(&buf[..n]);
         match (mask, payload) {
             (Some(key), p) => self.push_masked(p.as_slice(), key),
@@ -200,6 +241,51 @@ mod tests {
         let out = drain(&mut q);
         assert_eq!(&out[..10], b"\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00");
         assert_eq!(&out[10..], &big[..]);
+    }
+
+    #[test]
+    fn small_frames_are_encoded_as_larger_ones() {
+        // Payloads up to 125 bytes take the small-frame path, which stores the header at a
+        // fixed size and claims the bytes it wrote as initialized: each frame must be exactly
+        // its header and its payload, masked or not, after what the queue held, on either side
+        // of the boundary and whatever the staging buffer's room.
+        let key = [0x5e, 0xa7, 0x10, 0xc3];
+        let source: Vec<u8> = (0..200u32).map(|i| (i * 11 + 5) as u8).collect();
+        for len in 0..=140 {
+            for mask in [None, Some(key)] {
+                let payload = &source[..len];
+                let header = FrameHeader {
+                    fin: len % 2 == 0,
+                    rsv: if len % 3 == 0 { 0x40 } else { 0 },
+                    opcode: OpCode::Binary,
+                    mask,
+                    payload_len: len as u64,
+                };
+                let mut head = [0u8; MAX_HEADER_BYTES];
+                let n = header.encode(&mut head);
+                let mut expected = b"before".to_vec();
+                expected.extend_from_slice(&head[..n]);
+                let masked_at = expected.len();
+                expected.extend_from_slice(payload);
+                if let Some(key) = mask {
+                    crate::mask::apply_mask_bytes(&mut expected[masked_at..], key);
+                }
+                let mut q = OutQueue::new();
+                q.push_slice(b"before");
+                let frame = FramePayload::Borrowed(payload);
+                q.push_frame(header.fin, header.rsv, OpCode::Binary, frame, mask);
+                assert_eq!(q.len(), expected.len(), "len {len} masked {}", mask.is_some());
+                assert_eq!(drain(&mut q), expected, "len {len} masked {}", mask.is_some());
+                // Back to back, with no room left over between them.
+                let mut q = OutQueue::new();
+                for _ in 0..3 {
+                    q.push_slice(b"before");
+                    let frame = FramePayload::Borrowed(payload);
+                    q.push_frame(header.fin, header.rsv, OpCode::Binary, frame, mask);
+                }
+                assert_eq!(drain(&mut q), expected.repeat(3), "len {len} three times");
+            }
+        }
     }
 
     #[test]
