@@ -4,7 +4,6 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,7 +15,7 @@ use wsstream_driver::{BoxFuture, Message, Opened, Options, Payload, Runtime};
 
 use crate::Lib;
 use crate::lean::take_credits;
-use crate::stats::{self, Stats};
+use crate::stats::{self, ConnStats, Stats};
 
 /// What one client run does.
 pub(crate) struct Run {
@@ -34,7 +33,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Runs the workload and reports; never returns.
 pub(crate) fn run(run: Run) -> ! {
-    let stats = Arc::new(Stats::default());
+    let (stats, conn_stats) = Stats::new(run.conns);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
     let monitor_stats = stats.clone();
     let (size, warmup, window) = (run.size, run.warmup, run.window);
@@ -56,14 +55,11 @@ pub(crate) fn run(run: Run) -> ! {
     });
     let url = format!("ws://{}/", run.addr);
     let payload = Bytes::from(vec![0x5a; run.size]);
-    let setup = {
-        let stats = stats.clone();
-        async move {
-            for _ in 0..run.conns {
-                connect(run.lib, &url, run.addr, payload.clone(), run.depth, stats.clone()).await?;
-            }
-            Ok::<(), Error>(())
+    let setup = async move {
+        for stats in conn_stats {
+            connect(run.lib, &url, run.addr, payload.clone(), run.depth, stats).await?;
         }
+        Ok::<(), Error>(())
     };
     let report = move |result: Result<(), Error>| {
         let _ = ready_tx.send(result.map_err(|e| e.to_string()));
@@ -98,7 +94,7 @@ async fn connect(
     addr: SocketAddr,
     payload: Bytes,
     depth: usize,
-    stats: Arc<Stats>,
+    stats: ConnStats,
 ) -> Result<(), Error> {
     let (tx, rx) = mpsc::channel::<Instant>(depth);
     match lib {
@@ -167,7 +163,7 @@ async fn ours<R: Runtime>(
     payload: Bytes,
     tx: mpsc::Sender<Instant>,
     mut rx: mpsc::Receiver<Instant>,
-    stats: Arc<Stats>,
+    stats: ConnStats,
 ) -> Result<(), Error> {
     // Held inline when small (a clone is then a copy, without a reference count).
     let payload = Payload::copy_from_slice(&payload);
@@ -204,7 +200,7 @@ fn split_sink_stream<W, M, E>(
     is_binary: fn(&M) -> bool,
     tx: mpsc::Sender<Instant>,
     mut rx: mpsc::Receiver<Instant>,
-    stats: Arc<Stats>,
+    stats: ConnStats,
 ) where
     W: Sink<M> + futures_util::Stream<Item = Result<M, E>> + Send + 'static,
     M: Send + 'static,
@@ -239,7 +235,7 @@ async fn tcp(addr: SocketAddr) -> io::Result<TcpStream> {
 }
 
 /// A message came back: its credit returns, with the time it was sent.
-fn returned(rx: &mut mpsc::Receiver<Instant>, stats: &Stats) {
+fn returned(rx: &mut mpsc::Receiver<Instant>, stats: &ConnStats) {
     if let Ok(sent) = rx.try_recv() {
         stats.complete(sent);
     }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::stats::Stats;
+use crate::stats::{ConnStats, Stats};
 use crate::wire::{self, FrameParser, Part};
 
 /// Bytes per socket read.
@@ -98,7 +98,7 @@ pub(crate) fn load(
     depth: usize,
 ) -> io::Result<(Background, Arc<Stats>)> {
     Background::start(move || async move {
-        let stats = Arc::new(Stats::default());
+        let (stats, conn_stats) = Stats::new(conns);
         // `depth` frames back to back, so that a burst of credits leaves in one write.
         let frame = wire::masked_binary_frame(&vec![0x5a; size]);
         let batch: Arc<[u8]> = frame.repeat(depth).into();
@@ -106,9 +106,8 @@ pub(crate) fn load(
         for _ in 0..conns {
             streams.push(open(addr).await?);
         }
-        for (tcp, leftover) in streams {
-            let (batch, stats) = (batch.clone(), stats.clone());
-            tokio::spawn(drive(tcp, leftover, batch, frame.len(), depth, stats));
+        for ((tcp, leftover), stats) in streams.into_iter().zip(conn_stats) {
+            tokio::spawn(drive(tcp, leftover, batch.clone(), frame.len(), depth, stats));
         }
         Ok(stats)
     })
@@ -121,7 +120,7 @@ async fn drive(
     batch: Arc<[u8]>,
     frame_len: usize,
     depth: usize,
-    stats: Arc<Stats>,
+    stats: ConnStats,
 ) {
     let (mut rd, mut wr) = tcp.into_split();
     let (tx, mut rx) = mpsc::channel::<Instant>(depth);

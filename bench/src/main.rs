@@ -264,7 +264,10 @@ fn run(args: &[String]) -> Result<(), String> {
             let window = Duration::from_millis(num(3)? as u64);
             let s =
                 stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
-            println!("{:.0} msg/s p50 {:.1} us p99 {:.1} us", s.msgs_per_s, s.p50_us, s.p99_us);
+            println!(
+                "{:.0} msg/s p50 {:.1} us p99 {:.1} us, slowest connection {:.2} of the mean",
+                s.msgs_per_s, s.p50_us, s.p99_us, s.slowest_share
+            );
             Ok(())
         }
         "all" | "server" | "client" | "core" | "memory" => {
@@ -348,18 +351,20 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                     };
                     let sample = sample.unwrap_or_else(|e| {
                         eprintln!("  {} failed: {e}", lib.name());
-                        Sample { msgs_per_s: f64::NAN, ..Sample::default() }
+                        let nan = f64::NAN;
+                        Sample { msgs_per_s: nan, slowest_share: nan, ..Sample::default() }
                     });
                     eprintln!(
                         "{role:?} {} x{conns} (depth {depth}) rep {rep}: {:<19} {:>10.0} msg/s \
-                         {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg",
+                         {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg slowest {:.2}",
                         report::size_label(size),
                         lib.name(),
                         sample.msgs_per_s,
                         sample.mib_per_s,
                         sample.p50_us,
                         sample.p99_us,
-                        sample.cpu_us_per_msg
+                        sample.cpu_us_per_msg,
+                        sample.slowest_share
                     );
                     samples.push(sample);
                 }
@@ -374,6 +379,7 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                         p50_us: m(|s| s.p50_us),
                         p99_us: m(|s| s.p99_us),
                         cpu_us_per_msg: m(|s| s.cpu_us_per_msg),
+                        slowest_share: m(|s| s.slowest_share),
                     };
                     (lib, sample)
                 })

@@ -1,29 +1,70 @@
 //! Counting round trips, timing the measurement window, and reading CPU time.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Round trips completed by one workload (all its connections).
-#[derive(Default)]
 pub(crate) struct Stats {
     msgs: AtomicU64,
+    /// Round trips of each connection, to tell a fair share from a starved connection.
+    per_conn: Box<[AtomicU64]>,
     recording: AtomicBool,
     latencies_ns: Mutex<Vec<u64>>,
 }
 
 impl Stats {
-    /// A message sent at `sent` came back.
-    pub(crate) fn complete(&self, sent: Instant) {
-        self.msgs.fetch_add(1, Relaxed);
-        if self.recording.load(Relaxed) {
-            let ns = sent.elapsed().as_nanos() as u64;
-            self.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()).push(ns);
-        }
+    /// Counts for a workload of `conns` connections, each with its [`ConnStats`].
+    pub(crate) fn new(conns: usize) -> (Arc<Self>, Vec<ConnStats>) {
+        let stats = Arc::new(Self {
+            msgs: AtomicU64::new(0),
+            per_conn: (0..conns).map(|_| AtomicU64::new(0)).collect(),
+            recording: AtomicBool::new(false),
+            latencies_ns: Mutex::new(Vec::new()),
+        });
+        let conns = (0..conns).map(|index| ConnStats { stats: stats.clone(), index }).collect();
+        (stats, conns)
     }
 
     fn msgs(&self) -> u64 {
         self.msgs.load(Relaxed)
+    }
+
+    fn per_conn(&self) -> Vec<u64> {
+        self.per_conn.iter().map(|n| n.load(Relaxed)).collect()
+    }
+}
+
+/// The counts of one connection of a workload.
+#[derive(Clone)]
+pub(crate) struct ConnStats {
+    stats: Arc<Stats>,
+    index: usize,
+}
+
+impl ConnStats {
+    /// A message this connection sent at `sent` came back.
+    pub(crate) fn complete(&self, sent: Instant) {
+        let stats = &*self.stats;
+        stats.msgs.fetch_add(1, Relaxed);
+        stats.per_conn[self.index].fetch_add(1, Relaxed);
+        if stats.recording.load(Relaxed) {
+            let ns = sent.elapsed().as_nanos() as u64;
+            stats.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()).push(ns);
+        }
+    }
+}
+
+/// The slowest connection's round trips between two counts of each, as a share of the mean
+/// per connection: 1.0 when every connection got an equal share, 0 when one got none. The
+/// percentiles cannot tell, being taken of the round trips that completed. NaN for fewer than
+/// two connections.
+fn slowest_share(before: &[u64], after: &[u64]) -> f64 {
+    let done: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+    let total: u64 = done.iter().sum();
+    match done.iter().min() {
+        Some(&min) if done.len() > 1 && total > 0 => min as f64 * done.len() as f64 / total as f64,
+        _ => f64::NAN,
     }
 }
 
@@ -36,14 +77,22 @@ pub(crate) struct Sample {
     pub(crate) p99_us: f64,
     /// CPU time (user + system) of the measured process per message, in microseconds.
     pub(crate) cpu_us_per_msg: f64,
+    /// The slowest connection's round trips as a share of the mean per connection (NaN for
+    /// one connection).
+    pub(crate) slowest_share: f64,
 }
 
 impl Sample {
-    /// `msgs_per_s mib_per_s p50 p99 cpu` on one line, for a child to report.
+    /// `msgs_per_s mib_per_s p50 p99 cpu slowest_share` on one line, for a child to report.
     pub(crate) fn to_line(self) -> String {
         format!(
-            "RESULT {} {} {} {} {}",
-            self.msgs_per_s, self.mib_per_s, self.p50_us, self.p99_us, self.cpu_us_per_msg
+            "RESULT {} {} {} {} {} {}",
+            self.msgs_per_s,
+            self.mib_per_s,
+            self.p50_us,
+            self.p99_us,
+            self.cpu_us_per_msg,
+            self.slowest_share
         )
     }
 
@@ -56,6 +105,7 @@ impl Sample {
             p50_us: it.next()??,
             p99_us: it.next()??,
             cpu_us_per_msg: it.next()??,
+            slowest_share: it.next()??,
         })
     }
 }
@@ -70,10 +120,10 @@ pub(crate) fn measure(
     cpu: impl Fn() -> Duration,
 ) -> Sample {
     std::thread::sleep(warmup);
-    let (m0, c0, t0) = (stats.msgs(), cpu(), Instant::now());
+    let (m0, c0, t0, per0) = (stats.msgs(), cpu(), Instant::now(), stats.per_conn());
     stats.recording.store(true, Relaxed);
     std::thread::sleep(window);
-    let (m1, c1, elapsed) = (stats.msgs(), cpu(), t0.elapsed());
+    let (m1, c1, elapsed, per1) = (stats.msgs(), cpu(), t0.elapsed(), stats.per_conn());
     stats.recording.store(false, Relaxed);
     let mut lat =
         std::mem::take(&mut *stats.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()));
@@ -93,6 +143,7 @@ pub(crate) fn measure(
         p50_us: pct(0.50),
         p99_us: pct(0.99),
         cpu_us_per_msg: if msgs > 0.0 { (c1 - c0).as_secs_f64() * 1e6 / msgs } else { f64::NAN },
+        slowest_share: slowest_share(&per0, &per1),
     }
 }
 
@@ -140,4 +191,38 @@ pub(crate) fn median(values: impl IntoIterator<Item = f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
     if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slowest_share_compares_the_slowest_connection_with_the_mean() {
+        assert_eq!(slowest_share(&[0, 0], &[10, 10]), 1.0);
+        // Counted from the window's start: 5 and 15 against a mean of 10.
+        assert_eq!(slowest_share(&[100, 0], &[105, 15]), 0.5);
+        assert_eq!(slowest_share(&[0, 0, 0], &[0, 30, 30]), 0.0);
+        assert!(slowest_share(&[0], &[10]).is_nan());
+        assert!(slowest_share(&[0, 0], &[0, 0]).is_nan());
+    }
+
+    #[test]
+    fn a_sample_survives_its_result_line() {
+        let sample = Sample {
+            msgs_per_s: 1.5e6,
+            mib_per_s: 22.9,
+            p50_us: 41.0,
+            p99_us: 120.5,
+            cpu_us_per_msg: 0.25,
+            slowest_share: f64::NAN,
+        };
+        let back = Sample::from_line(&sample.to_line()).expect("parses");
+        assert_eq!(back.msgs_per_s, sample.msgs_per_s);
+        assert_eq!(back.cpu_us_per_msg, sample.cpu_us_per_msg);
+        assert!(back.slowest_share.is_nan());
+        let counted = Stats::new(3);
+        counted.1[2].complete(Instant::now());
+        assert_eq!(counted.0.per_conn(), [0, 0, 1]);
+    }
 }
