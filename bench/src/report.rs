@@ -51,7 +51,7 @@ const METRICS: [Metric; 6] = [
         higher_is_better: false,
     },
     Metric {
-        title: "Slowest connection's share of the mean round trips (1.00: all equal; 64 connections)",
+        title: "Slowest connection's share of the mean round trips (1.00: all equal; – for one connection)",
         get: |s| s.slowest_share,
         fmt: fmt_ratio,
         higher_is_better: true,

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 /// Round trips completed by one workload (all its connections).
 pub(crate) struct Stats {
-    msgs: AtomicU64,
-    /// Round trips of each connection, to tell a fair share from a starved connection.
+    /// Round trips of each connection (their sum is the workload's), to tell a fair share
+    /// from a starved connection.
     per_conn: Box<[AtomicU64]>,
     recording: AtomicBool,
     latencies_ns: Mutex<Vec<u64>>,
@@ -17,17 +17,12 @@ impl Stats {
     /// Counts for a workload of `conns` connections, each with its [`ConnStats`].
     pub(crate) fn new(conns: usize) -> (Arc<Self>, Vec<ConnStats>) {
         let stats = Arc::new(Self {
-            msgs: AtomicU64::new(0),
             per_conn: (0..conns).map(|_| AtomicU64::new(0)).collect(),
             recording: AtomicBool::new(false),
             latencies_ns: Mutex::new(Vec::new()),
         });
         let conns = (0..conns).map(|index| ConnStats { stats: stats.clone(), index }).collect();
         (stats, conns)
-    }
-
-    fn msgs(&self) -> u64 {
-        self.msgs.load(Relaxed)
     }
 
     fn per_conn(&self) -> Vec<u64> {
@@ -46,7 +41,6 @@ impl ConnStats {
     /// A message this connection sent at `sent` came back.
     pub(crate) fn complete(&self, sent: Instant) {
         let stats = &*self.stats;
-        stats.msgs.fetch_add(1, Relaxed);
         stats.per_conn[self.index].fetch_add(1, Relaxed);
         if stats.recording.load(Relaxed) {
             let ns = sent.elapsed().as_nanos() as u64;
@@ -120,10 +114,10 @@ pub(crate) fn measure(
     cpu: impl Fn() -> Duration,
 ) -> Sample {
     std::thread::sleep(warmup);
-    let (m0, c0, t0, per0) = (stats.msgs(), cpu(), Instant::now(), stats.per_conn());
+    let (per0, c0, t0) = (stats.per_conn(), cpu(), Instant::now());
     stats.recording.store(true, Relaxed);
     std::thread::sleep(window);
-    let (m1, c1, elapsed, per1) = (stats.msgs(), cpu(), t0.elapsed(), stats.per_conn());
+    let (per1, c1, elapsed) = (stats.per_conn(), cpu(), t0.elapsed());
     stats.recording.store(false, Relaxed);
     let mut lat =
         std::mem::take(&mut *stats.latencies_ns.lock().unwrap_or_else(|e| e.into_inner()));
@@ -135,7 +129,7 @@ pub(crate) fn measure(
             lat[((lat.len() - 1) as f64 * p).round() as usize] as f64 / 1e3
         }
     };
-    let msgs = (m1 - m0) as f64;
+    let msgs = (per1.iter().sum::<u64>() - per0.iter().sum::<u64>()) as f64;
     let secs = elapsed.as_secs_f64();
     Sample {
         msgs_per_s: msgs / secs,
