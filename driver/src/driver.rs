@@ -50,7 +50,7 @@ use wsstream_core::{CloseCode, CloseFrame, Error as CoreError, Event, State};
 use crate::abort::AbortSignal;
 use crate::connect::opening_cancelled;
 use crate::error::{ErrorKind, WebSocketError};
-use crate::io::{Io, READ_BUFFER_BYTES, WRITE_AT_ONCE_BYTES};
+use crate::io::{Io, OpenConnection, READ_BUFFER_BYTES, write_at_once_bytes};
 use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
@@ -90,6 +90,8 @@ impl Settings {
 pub(crate) struct Driver<R: Runtime> {
     shared: SharedRef,
     inner: Inner<R>,
+    /// This connection in the process's count of open ones.
+    _open: OpenConnection,
 }
 
 /// What only the driver task touches; each turn borrows the locked shared state beside it.
@@ -128,7 +130,7 @@ impl<R: Runtime> Driver<R> {
     {
         shared.lock().io = Some(Box::new(Io::<R, T>::new(io)));
         let inner = Inner::new(runtime, settings);
-        Self { shared, inner }
+        Self { shared, inner, _open: OpenConnection::count() }
     }
 }
 
@@ -320,13 +322,13 @@ impl<R: Runtime> Inner<R> {
     /// and more input is buffered, so its reply will likely join those of the messages after
     /// it in one write (as a server that answers a pipelined burst). Bounded: the driver yields
     /// once, and writes on its next turn unless the reader has taken the message and another
-    /// was handed out; and never past [`WRITE_AT_ONCE_BYTES`] of output.
+    /// was handed out; and never past [`write_at_once_bytes`] of output.
     fn coalesce(&mut self, s: &Shared) -> bool {
         let handed = std::mem::take(&mut self.handed_to_waiting_reader);
         handed
             && s.conn.state() == State::Open
             && s.conn.buffered_input() > 0
-            && s.conn.pending_transmit() < WRITE_AT_ONCE_BYTES
+            && s.conn.pending_transmit() < write_at_once_bytes()
     }
 
     /// Writes what the core queued, then shuts down when due; returns whether bytes moved.
@@ -526,7 +528,7 @@ impl<R: Runtime> Future for Driver<R> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Self { shared, inner } = self.get_mut();
+        let Self { shared, inner, .. } = self.get_mut();
         for _ in 0..TURNS_PER_POLL {
             let mut s = shared.lock();
             let turn = inner.turn(&mut s, cx);

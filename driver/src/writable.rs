@@ -9,7 +9,7 @@ use futures_sink::Sink;
 use wsstream_core::Message;
 
 use crate::error::WebSocketError;
-use crate::io::WRITE_AT_ONCE_BYTES;
+use crate::io::write_at_once_bytes;
 use crate::shared::{Shared, SharedRef, closed_for_writing};
 use crate::stream::{close_for_reason, release_handle, request_close, wait_closed};
 
@@ -111,7 +111,7 @@ impl Writable {
 }
 
 /// Queues `message` in the core, behind the messages written before; the driver writes it, or
-/// this task at once when [`WRITE_AT_ONCE_BYTES`] or more are queued.
+/// this task at once when [`write_at_once_bytes`] or more are queued.
 fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     if s.conn.send(message).is_err() {
         // The core stopped taking messages (the peer's Close was decoded just now): the driver
@@ -120,7 +120,7 @@ fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     }
     // Worth a write of its own: it leaves now, from this task, while in cache. Smaller ones wait
     // for the reader's wait (`Shared::write_before_pausing`) or the driver, and leave together.
-    if s.conn.pending_transmit() >= WRITE_AT_ONCE_BYTES {
+    if s.conn.pending_transmit() >= write_at_once_bytes() {
         s.write_from_handle();
     } else {
         s.wake_driver();
