@@ -10,10 +10,11 @@
 //! fallback: it reads when the reader is not reading (to answer pings, to see a Close), and
 //! writes when the application writes without reading.
 //!
-//! The answers to a burst leave together, in one write when the reader has taken the last of it.
-//! Written early instead (two at a time, on a connection alone on its thread, until `d8ad662`)
-//! they led by a little on one host and lost by half on another; the README's "Speed" has the
-//! figures.
+//! The answers to a burst leave together, in one write when the reader has taken the last of it,
+//! or in pieces of [`write_at_once_bytes`] as they are made. Written two at a time (on a
+//! connection alone on its thread, until `d8ad662`) they led by a little on one host and lost by
+//! half on another, at 2-3 times the CPU; pieces of 16 KiB on a connection alone in its process
+//! gain a third of messages/s or more (the README's "Speed" has the figures).
 //!
 //! Every poll of the transport, whoever makes it, uses one waker, the connection's
 //! [`IoWaker`]: the reactor holds one waker per direction, and a reader polling with its own
