@@ -29,10 +29,10 @@ if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 
 # Builds every target (release, debug assertions, AddressSanitizer); fails the script on error.
 # Without the workspace release profile's LTO (cargo-fuzz sets one codegen unit itself, in
-# RUSTFLAGS): a clean build takes 1m20s-1m33s instead of 2m55s on 2 cores, at the same executions per
-# second (connection: 2072 against 1845, frame_decoder: 17837 against 16761, 10 s each from an
-# empty corpus). The targets have their own directory (target/<triple>/release), so the other
-# release builds keep theirs.
+# RUSTFLAGS): a clean build takes 1m20s-1m33s instead of 2m55s on 2 cores, at the same
+# executions per second (connection: 2072 against 1845, frame_decoder: 17837 against 16761,
+# 10 s each from an empty corpus). The targets have their own directory
+# (target/<triple>/release), so the other release builds keep theirs.
 CARGO_PROFILE_RELEASE_LTO=false cargo fuzz build
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"
