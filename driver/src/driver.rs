@@ -577,7 +577,12 @@ impl<R: Runtime> Inner<R> {
             Ok(p) => progress |= p,
             Err(e) => self.io_failed(s, e),
         }
-        if !self.done {
+        if s.reader_yielded {
+            // The reader yielded its turn and reads next (`Shared::yield_reader`); back after
+            // it, to read if it did not.
+            s.reader_yielded = false;
+            cx.waker().wake_by_ref();
+        } else if !self.done {
             match self.read(s) {
                 Ok(p) => progress |= p,
                 Err(e) => self.io_failed(s, e),

@@ -283,6 +283,11 @@ impl IoWaker {
         self.wakes.load(Ordering::Acquire)
     }
 
+    /// The driver's waker, if it waits: the caller wakes it.
+    pub(crate) fn take_driver(&self) -> Option<Waker> {
+        lock(&self.driver).take()
+    }
+
     /// Wakes the driver, if it waits.
     pub(crate) fn wake_driver(&self) {
         let waker = lock(&self.driver).take();

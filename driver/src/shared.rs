@@ -128,6 +128,9 @@ pub(crate) struct Shared {
     /// [`TURN_BYTES`](crate::readable::TURN_BYTES) or
     /// [`TURN_MESSAGES`](crate::readable::TURN_MESSAGES), it lets other tasks run.
     pub(crate) turn: (usize, usize),
+    /// The reader yielded its turn and comes back to read the socket itself: the driver's next
+    /// turn does not read ([`Shared::yield_reader`]).
+    pub(crate) reader_yielded: bool,
     /// The runtime's [`Runtime::yield_turn`](crate::Runtime::yield_turn).
     pub(crate) yield_turn: fn(&mut Context<'_>),
     // ----- receive -----
@@ -182,6 +185,7 @@ impl Shared {
             readers: 0,
             readers_gone: false,
             driver_waits_reader: false,
+            reader_yielded: false,
             send_budget,
             write_error: None,
             write_wakers: WakerSet::default(),
@@ -193,6 +197,22 @@ impl Shared {
         if !self.driver_woken {
             self.driver_woken = true;
             self.io_waker.wake_driver();
+        }
+    }
+
+    /// A reader that had its turn lets the thread's other tasks run: its replies leave, it is
+    /// polled again after them ([`Runtime::yield_turn`](crate::Runtime::yield_turn)), and the
+    /// driver, woken the same way just after it, leaves the socket to it for that turn (read
+    /// by the driver, the next message would wait out of cache for the reader's turn). Should
+    /// the reader not come back, the driver reads on its next turn.
+    pub(crate) fn yield_reader(&mut self, cx: &mut Context<'_>) {
+        self.turn = (0, 0);
+        self.write_before_pausing();
+        self.reader_yielded = true;
+        (self.yield_turn)(cx);
+        if let Some(driver) = self.io_waker.take_driver() {
+            self.driver_woken = true;
+            (self.yield_turn)(&mut Context::from_waker(&driver));
         }
     }
 

@@ -271,6 +271,24 @@ impl futures_util::io::AsyncWrite for CountedWrites {
     }
 }
 
+/// A client's TCP connection to `addr`, past a handshake it made by hand.
+async fn raw_client(addr: std::net::SocketAddr) -> crate::rt::Tcp {
+    use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = crate::rt::raw(ws::TcpStream::connect(addr).await.unwrap());
+    let request = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
+                   Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                   Sec-WebSocket-Version: 13\r\n\r\n";
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        tcp.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    tcp
+}
+
 /// A client frame (masked, with an all-zero key: the payload reads as it is).
 fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     assert!(payload.len() < 126);
@@ -291,18 +309,7 @@ fn a_burst_is_answered_in_one_write() {
         let (tx, rx) = oneshot::channel();
         let counted = writes.clone();
         crate::rt::spawn(async move {
-            let mut tcp = crate::rt::raw(ws::TcpStream::connect(addr).await.unwrap());
-            let request = "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\
-                           Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-                           Sec-WebSocket-Version: 13\r\n\r\n";
-            tcp.write_all(request.as_bytes()).await.unwrap();
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") {
-                futures_util::io::AsyncReadExt::read_exact(&mut tcp, &mut byte).await.unwrap();
-                head.push(byte[0]);
-            }
-            assert!(head.starts_with(b"HTTP/1.1 101"));
+            let mut tcp = raw_client(addr).await;
             for i in 0..20u8 {
                 tcp.write_all(&masked_frame(0x2, &[i])).await.unwrap();
                 assert_eq!(read_frame(&mut tcp).await, Some((0x2, vec![i])));
@@ -406,5 +413,71 @@ fn a_reader_whose_peer_keeps_sending_lets_other_work_run() {
         let taken = taken.load(Ordering::SeqCst);
         assert!(matches!(outcome, Either::Right(_)), "the reader ended first");
         assert!(taken <= 10_000, "the reader held its task for {taken} messages");
+    });
+}
+
+/// A client frame of any length (masked, with an all-zero key: the payload reads as it is).
+fn masked_frame_of(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = frame(opcode, payload);
+    let head = match out[1] {
+        126 => 4,
+        127 => 10,
+        _ => 2,
+    };
+    out[1] |= 0x80;
+    out.splice(head..head, [0u8; 4]);
+    out
+}
+
+#[test]
+fn a_reader_that_stops_after_its_turn_still_has_pings_answered() {
+    // A reader that took its turn (2 MiB: 32 messages of 64 KiB) yields, and the driver leaves
+    // the socket to it rather than read in its place; an application that then stops reading
+    // must still have the peer's ping answered, the driver reading again after that once.
+    run(async {
+        use futures_util::io::AsyncWriteExt;
+        let (listener, addr) = super::util::listen().await;
+        let (go_tx, go_rx) = oneshot::channel::<()>();
+        let (pong_tx, pong_rx) = oneshot::channel();
+        crate::rt::spawn(async move {
+            let mut tcp = raw_client(addr).await;
+            let message = masked_frame_of(0x2, &[7u8; 64 << 10]);
+            for _ in 0..32 {
+                tcp.write_all(&message).await.unwrap();
+            }
+            go_rx.recv().await;
+            tcp.write_all(&masked_frame_of(0x9, b"still there?")).await.unwrap();
+            pong_tx.send(read_frame(&mut tcp).await);
+        });
+        let (tcp, _) = listener.accept().await.unwrap();
+        let incoming = WebSocketStream::accept(crate::rt::raw(tcp), options()).await.unwrap();
+        let wss = incoming.accept(None).unwrap();
+        let Opened { mut readable, .. } = wss.opened().await.unwrap();
+        let taken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = taken.clone();
+        let reader = async move {
+            while let Some(Ok(_)) = readable.read().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        };
+        // Ready once the reader has taken the 32 messages and then returned `Pending` (its
+        // yield: the turn is over whether or not more input is there).
+        let other = std::future::poll_fn(|cx| {
+            if taken.load(std::sync::atomic::Ordering::SeqCst) >= 32 {
+                Poll::Ready(())
+            } else {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        });
+        let Either::Right((_, reader)) = select(Box::pin(reader), Box::pin(other)).await else {
+            panic!("the reader ended first");
+        };
+        assert_eq!(taken.load(std::sync::atomic::Ordering::SeqCst), 32);
+        // The reader is kept, never polled again; the ping comes now.
+        go_tx.send(());
+        let pong = timeout(Duration::from_secs(10), pong_rx.recv()).await;
+        assert_eq!(pong, Some(Some((0xA, b"still there?".to_vec()))), "the ping went unanswered");
+        drop(reader);
     });
 }
