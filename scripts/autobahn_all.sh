@@ -8,11 +8,11 @@
 # optimised (9.* moves up to 16 MiB messages), with the `conformance` profile: release without
 # LTO and with 16 codegen units, a minute quicker to build from clean. wstest is
 # single-threaded and the slow party: in 12.* it compresses each message itself, then waits for
-# the echo (about 60% of a core while it runs, the testee 20%). So each tokio role runs as two wstests side by side, tokio.part1
-# with 12.1, 12.2, 12.3 and 12.5 (the larger half of the time), tokio.part2 with every other
-# case, and the four fill the two cores that two alone left a quarter idle. Fails on any FAILED
-# or UNIMPLEMENTED case, or if a part did not run all its cases; prints one table of the results
-# (also in target/autobahn/results.md).
+# the echo (about 60% of a core while it runs, the testee 20%). So each tokio role runs as two
+# wstests side by side, tokio.part1 with 12.1, 12.2, 12.3 and 12.5 (the larger half of the
+# time), tokio.part2 with every other case, and the four fill the two cores that two alone left
+# a quarter idle. Fails on any FAILED or UNIMPLEMENTED case, or if a part did not run all its
+# cases; prints one table of the results (also in target/autobahn/results.md).
 #
 #   scripts/autobahn_all.sh
 set -euo pipefail

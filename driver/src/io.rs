@@ -290,8 +290,7 @@ impl IoWaker {
 
     /// Wakes the driver, if it waits.
     pub(crate) fn wake_driver(&self) {
-        let waker = lock(&self.driver).take();
-        if let Some(waker) = waker {
+        if let Some(waker) = self.take_driver() {
             waker.wake();
         }
     }

@@ -16,8 +16,8 @@ use crate::stream::{close_for_reason, release_handle, request_close};
 /// how long one connection holds the thread (two 1 MiB messages, read and answered), not a time
 /// slice. At 16 MiB, a server thread with 64 connections streaming 1 MiB messages served some
 /// sixteen at a time while the rest waited: the slowest connection got 0.1-0.6 of the mean
-/// share of round trips, and the p99 round trip was 230-410 ms. At 2 MiB it is 0.75-0.8, and
-/// 125-130 ms. A shorter turn costs CPU only if the driver reads in the yielded reader's
+/// share of round trips, and the p99 round trip was 230-510 ms. At 2 MiB it is 0.7-0.8, and
+/// 120-170 ms. A shorter turn costs CPU only if the driver reads in the yielded reader's
 /// place, which it no longer does.
 pub(crate) const TURN_BYTES: usize = 2 << 20;
 

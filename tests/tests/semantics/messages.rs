@@ -289,11 +289,16 @@ async fn raw_client(addr: std::net::SocketAddr) -> crate::rt::Tcp {
     tcp
 }
 
-/// A client frame (masked, with an all-zero key: the payload reads as it is).
+/// A client frame of any length (masked, with an all-zero key: the payload reads as it is).
 fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    assert!(payload.len() < 126);
-    let mut out = vec![0x80 | opcode, 0x80 | payload.len() as u8, 0, 0, 0, 0];
-    out.extend_from_slice(payload);
+    let mut out = frame(opcode, payload);
+    let head = match out[1] {
+        126 => 4,
+        127 => 10,
+        _ => 2,
+    };
+    out[1] |= 0x80;
+    out.splice(head..head, [0u8; 4]);
     out
 }
 
@@ -416,19 +421,6 @@ fn a_reader_whose_peer_keeps_sending_lets_other_work_run() {
     });
 }
 
-/// A client frame of any length (masked, with an all-zero key: the payload reads as it is).
-fn masked_frame_of(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = frame(opcode, payload);
-    let head = match out[1] {
-        126 => 4,
-        127 => 10,
-        _ => 2,
-    };
-    out[1] |= 0x80;
-    out.splice(head..head, [0u8; 4]);
-    out
-}
-
 #[test]
 fn a_reader_that_stops_after_its_turn_still_has_pings_answered() {
     // A reader that took its turn (2 MiB: 32 messages of 64 KiB) yields, and the driver leaves
@@ -441,12 +433,12 @@ fn a_reader_that_stops_after_its_turn_still_has_pings_answered() {
         let (pong_tx, pong_rx) = oneshot::channel();
         crate::rt::spawn(async move {
             let mut tcp = raw_client(addr).await;
-            let message = masked_frame_of(0x2, &[7u8; 64 << 10]);
+            let message = masked_frame(0x2, &[7u8; 64 << 10]);
             for _ in 0..32 {
                 tcp.write_all(&message).await.unwrap();
             }
             go_rx.recv().await;
-            tcp.write_all(&masked_frame_of(0x9, b"still there?")).await.unwrap();
+            tcp.write_all(&masked_frame(0x9, b"still there?")).await.unwrap();
             pong_tx.send(read_frame(&mut tcp).await);
         });
         let (tcp, _) = listener.accept().await.unwrap();
