@@ -50,7 +50,7 @@ use wsstream_core::{CloseCode, CloseFrame, Error as CoreError, Event, State};
 use crate::abort::AbortSignal;
 use crate::connect::opening_cancelled;
 use crate::error::{ErrorKind, WebSocketError};
-use crate::io::{Io, OpenConnection, READ_BUFFER_BYTES, write_at_once_bytes};
+use crate::io::{Io, OpenConnection, READ_BUFFER_BYTES};
 use crate::options::{Control, ControlCallback, Keepalive, Options};
 use crate::runtime::{Runtime, Timer};
 use crate::shared::{CloseInfo, OpenInfo, Shared, SharedRef};
@@ -322,13 +322,13 @@ impl<R: Runtime> Inner<R> {
     /// and more input is buffered, so its reply will likely join those of the messages after
     /// it in one write (as a server that answers a pipelined burst). Bounded: the driver yields
     /// once, and writes on its next turn unless the reader has taken the message and another
-    /// was handed out; and never past [`write_at_once_bytes`] of output.
+    /// was handed out; and never past [`Shared::write_at_once`] of output.
     fn coalesce(&mut self, s: &Shared) -> bool {
         let handed = std::mem::take(&mut self.handed_to_waiting_reader);
         handed
             && s.conn.state() == State::Open
             && s.conn.buffered_input() > 0
-            && s.conn.pending_transmit() < write_at_once_bytes()
+            && s.conn.pending_transmit() < s.write_at_once
     }
 
     /// Writes what the core queued, then shuts down when due; returns whether bytes moved.

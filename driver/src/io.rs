@@ -5,16 +5,16 @@
 //! writes what its task queued (the replies to what it read), so that a server answering a burst
 //! reads, decodes, answers and writes in one poll of one task, with the payload still in cache,
 //! rather than across three hops between the reader's task and the driver's. A writer writes
-//! itself too when it has 64 KiB or more queued (16 KiB on a connection alone in its process:
-//! [`write_at_once_bytes`]), and on `poll_flush`. The driver stays the
-//! fallback: it reads when the reader is not reading (to answer pings, to see a Close), and
-//! writes when the application writes without reading.
+//! itself too when it has 64 KiB or more queued (on a connection alone in its process, eight
+//! messages of 1 KiB and up, 16 KiB of smaller ones: [`write_at_once_bytes`]), and on
+//! `poll_flush`. The driver stays the fallback: it reads when the reader is not reading (to
+//! answer pings, to see a Close), and writes when the application writes without reading.
 //!
 //! The answers to a burst leave together, in one write when the reader has taken the last of it,
 //! or in pieces of [`write_at_once_bytes`] as they are made. Written two at a time (on a
 //! connection alone on its thread, until `d8ad662`) they led by a little on one host and lost by
-//! half on another, at 2-3 times the CPU; pieces of 16 KiB on a connection alone in its process
-//! gain a third of messages/s or more (the README's "Speed" has the figures).
+//! half on another, at 2-3 times the CPU; pieces of eight on a connection alone in its process
+//! gain a third of messages/s or more ([`PIECE_MESSAGES`] has the figures).
 //!
 //! Every poll of the transport, whoever makes it, uses one waker, the connection's
 //! [`IoWaker`]: the reactor holds one waker per direction, and a reader polling with its own
@@ -60,18 +60,28 @@ const MAX_WRITE_SLICES: usize = 64;
 /// replies to join it. [`write_at_once_bytes`] gives the figure that applies.
 const WRITE_AT_ONCE_BYTES: usize = 64 << 10;
 
-/// [`WRITE_AT_ONCE_BYTES`] for a connection alone in its process: the answers to a pipelined
-/// burst leave in pieces of this size as they are made, not at its end, so that the peer (on
+/// Messages in a piece of the answers to a burst, on a connection alone in its process: they
+/// leave in pieces of this many as they are made, not at the burst's end, so that the peer (on
 /// another core) works on the first while we make the rest, instead of the two taking turns.
 /// With other connections open their bursts fill that time, and a piece's system call would
 /// only cost CPU (at 16 KiB, 64 connections of 1 KiB messages: a fifth fewer messages/s).
 ///
-/// A/B, 1 KiB messages, 32 in flight, one connection against the lean peers of `bench/`: as
-/// client 0.54-0.61M → 0.66-0.84M messages/s (p50 round trip 47-55 → 35-44 µs), at 0.97-1.3 →
-/// 1.1-1.4 µs of CPU per message; as server 0.57-0.62M → 0.82-0.86M. 2 KiB × 32 and
-/// 1 KiB × 64 gain as much; 4 KiB × 32, answered in eight pieces, loses a tenth; bursts under
-/// 16 KiB (16 B, 512 B × 32, 1 KiB × 8) are unchanged. Equal to TLS's largest record.
-const WRITE_AT_ONCE_ALONE_BYTES: usize = 16 << 10;
+/// A/B against pieces of 16 KiB (2026-12-04, AMD EPYC host, 32 messages in flight, one
+/// connection against the lean peers of `bench/`, 5 runs each): 1 KiB messages as server
+/// 0.31-0.39M → 0.39-0.51M messages/s at the same CPU per message, as client 0.27-0.37M →
+/// 0.29-0.50M at a tenth more; 4 KiB messages (pieces of 32 KiB) as server 0.19-0.35M →
+/// 0.20-0.45M at two thirds of the CPU, as client 0.29-0.39M → 0.32-0.47M at four fifths.
+/// Pieces of 16 KiB of any message (from `e17c549`) had gained a third against one write per
+/// burst on an Intel host; pieces of two messages (until `d8ad662`), 2-3 times the CPU.
+const PIECE_MESSAGES: usize = 8;
+
+/// The piece of messages under [`PIECE_SMALL_MESSAGE`] bytes, which gain nothing from smaller
+/// ones: 512 B messages in pieces of 8 KiB rather than 16 took 10-25% more CPU per message for
+/// the same messages/s (same A/B).
+const PIECE_SMALL_BYTES: usize = 16 << 10;
+
+/// Messages from this size up leave in pieces of [`PIECE_MESSAGES`].
+const PIECE_SMALL_MESSAGE: usize = 1 << 10;
 
 /// Connections whose driver lives, in this process, across every runtime.
 static OPEN_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
@@ -92,15 +102,22 @@ impl Drop for OpenConnection {
     }
 }
 
-/// Queued output that a writer writes at once, and past which the driver stops holding a
-/// reader's replies back: [`WRITE_AT_ONCE_ALONE_BYTES`] for a connection alone in its
-/// process, [`WRITE_AT_ONCE_BYTES`] beside others.
-pub(crate) fn write_at_once_bytes() -> usize {
-    at_once_for(OPEN_CONNECTIONS.load(Ordering::Relaxed))
+/// Queued output that a writer of `message_len`-byte messages writes at once, and past which
+/// the driver stops holding a reader's replies back: a piece ([`PIECE_MESSAGES`] of them,
+/// [`PIECE_SMALL_BYTES`] of small ones) for a connection alone in its process,
+/// [`WRITE_AT_ONCE_BYTES`] beside others, never more.
+pub(crate) fn write_at_once_bytes(message_len: usize) -> usize {
+    at_once_for(OPEN_CONNECTIONS.load(Ordering::Relaxed), message_len)
 }
 
-fn at_once_for(open: usize) -> usize {
-    if open <= 1 { WRITE_AT_ONCE_ALONE_BYTES } else { WRITE_AT_ONCE_BYTES }
+fn at_once_for(open: usize, message_len: usize) -> usize {
+    if open > 1 {
+        WRITE_AT_ONCE_BYTES
+    } else if message_len < PIECE_SMALL_MESSAGE {
+        PIECE_SMALL_BYTES
+    } else {
+        message_len.saturating_mul(PIECE_MESSAGES).min(WRITE_AT_ONCE_BYTES)
+    }
 }
 
 /// A connection's transport with its runtime's read, behind one object-safe face, so that the
@@ -477,11 +494,17 @@ mod tests {
 
     #[test]
     fn a_connection_alone_writes_in_smaller_pieces() {
-        assert_eq!(at_once_for(1), WRITE_AT_ONCE_ALONE_BYTES);
+        // Eight messages of 1 KiB and up, 16 KiB of smaller ones, never more than beside others.
+        assert_eq!(at_once_for(1, 1 << 10), 8 << 10);
+        assert_eq!(at_once_for(1, 4 << 10), 32 << 10);
+        assert_eq!(at_once_for(1, 1 << 20), WRITE_AT_ONCE_BYTES);
+        assert_eq!(at_once_for(1, usize::MAX), WRITE_AT_ONCE_BYTES);
+        assert_eq!(at_once_for(1, 16), PIECE_SMALL_BYTES);
+        assert_eq!(at_once_for(1, 0), PIECE_SMALL_BYTES);
         // A connection's own count is in: none open is a driver not started yet.
-        assert_eq!(at_once_for(0), WRITE_AT_ONCE_ALONE_BYTES);
-        assert_eq!(at_once_for(2), WRITE_AT_ONCE_BYTES);
-        assert_eq!(at_once_for(10_000), WRITE_AT_ONCE_BYTES);
+        assert_eq!(at_once_for(0, 1 << 10), 8 << 10);
+        assert_eq!(at_once_for(2, 1 << 10), WRITE_AT_ONCE_BYTES);
+        assert_eq!(at_once_for(10_000, 16), WRITE_AT_ONCE_BYTES);
     }
 
     #[test]
@@ -490,7 +513,7 @@ mod tests {
         let a = OpenConnection::count();
         let b = OpenConnection::count();
         assert!(OPEN_CONNECTIONS.load(Ordering::Relaxed) >= 2);
-        assert_eq!(write_at_once_bytes(), WRITE_AT_ONCE_BYTES);
+        assert_eq!(write_at_once_bytes(1 << 10), WRITE_AT_ONCE_BYTES);
         drop((a, b));
     }
 }

@@ -133,6 +133,9 @@ pub(crate) struct Shared {
     pub(crate) reader_yielded: bool,
     /// The runtime's [`Runtime::yield_turn`](crate::Runtime::yield_turn).
     pub(crate) yield_turn: fn(&mut Context<'_>),
+    /// [`write_at_once_bytes`](crate::io::write_at_once_bytes) for the last message written:
+    /// queued output that leaves at once.
+    pub(crate) write_at_once: usize,
     // ----- receive -----
     pub(crate) inbox: VecDeque<Message>,
     pub(crate) read_end: ReadEnd,
@@ -179,6 +182,7 @@ impl Shared {
             read_waits_since: None,
             turn: (0, 0),
             yield_turn,
+            write_at_once: crate::io::write_at_once_bytes(0),
             inbox: VecDeque::with_capacity(2),
             read_end: ReadEnd::Open,
             read_wakers: WakerSet::default(),

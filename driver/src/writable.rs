@@ -113,6 +113,7 @@ impl Writable {
 /// Queues `message` in the core, behind the messages written before; the driver writes it, or
 /// this task at once when [`write_at_once_bytes`] or more are queued.
 fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
+    s.write_at_once = write_at_once_bytes(message.len());
     if s.conn.send(message).is_err() {
         // The core stopped taking messages (the peer's Close was decoded just now): the driver
         // reports why once it has run.
@@ -120,7 +121,7 @@ fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     }
     // Worth a write of its own: it leaves now, from this task, while in cache. Smaller ones wait
     // for the reader's wait (`Shared::write_before_pausing`) or the driver, and leave together.
-    if s.conn.pending_transmit() >= write_at_once_bytes() {
+    if s.conn.pending_transmit() >= s.write_at_once {
         s.write_from_handle();
     } else {
         s.wake_driver();
