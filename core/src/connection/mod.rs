@@ -320,12 +320,14 @@ impl Connection {
     /// one. 0 means reading into a buffer of the driver's and calling
     /// [`receive`](Self::receive) is better (small frames, or before the handshake completes).
     ///
-    /// The figure ends at a frame boundary, supposing the frames that follow are as long as the
-    /// tail one: as many whole frames as the input's spare capacity holds, or, when not even
-    /// the rest of the tail frame fits, that rest and up to two frames more (within 512 KiB)
-    /// in a new allocation. So a read never leaves a frame half in an allocation too small for
-    /// the rest of it, and payloads are neither copied when the input grows nor read one frame
-    /// per call. The spare capacity stays with the connection until it is used: after a stream
+    /// The figure ends at a frame boundary (or just past the header of the frame after it),
+    /// supposing the frames that follow are as long as the tail one: as many whole frames as
+    /// the input's spare capacity holds, or, when not even the rest of the tail frame fits,
+    /// that rest and up to two frames more (within 512 KiB) in a new allocation. So a read
+    /// never leaves a frame half in an allocation too small for the rest of it, and payloads
+    /// are neither copied when the input grows nor read one frame per call. The header past
+    /// the boundary makes a read that empties the socket come back short of the hint, which
+    /// tells a runtime such as tokio that the socket is drained. The spare capacity stays with the connection until it is used: after a stream
     /// of large frames, at most the rest of one frame and two more.
     pub fn read_hint(&self) -> usize {
         if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {

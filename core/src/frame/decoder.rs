@@ -237,13 +237,15 @@ impl Decoder {
     /// otherwise, since small frames are better read in bulk and copied. `spare` is the
     /// capacity behind the input.
     ///
-    /// The figure ends at a frame boundary, taking the frames that follow as long as the tail
-    /// one, so that a read never leaves a frame half in an allocation too small for its rest:
-    /// growing the input then copies nothing but a few header bytes. It is the rest of the tail
-    /// frame plus as many whole frames as `spare` holds when that much fits; otherwise the rest
-    /// and up to two whole frames more (within 512 KiB; at least one at a boundary), in a new
-    /// allocation, so that one read can bring several (one read per frame doubled the syscalls
-    /// of a 64 KiB stream). Not more: four frames ahead saved reads but made allocations large
+    /// The figure ends at a frame boundary or just past the header that follows it, taking
+    /// the frames that follow as long as the tail one, so that a read never leaves a frame
+    /// half in an allocation too small for its rest: growing the input then copies nothing but
+    /// a header. It is the rest of the tail frame plus as many whole frames as `spare` holds
+    /// when that much fits (and the next header, when that fits too); otherwise the rest, up to
+    /// two whole frames more (within 512 KiB; at least one at a boundary) and the next header,
+    /// in a new allocation, so that one read can bring several (one read per frame doubled the
+    /// syscalls of a 64 KiB stream). The header makes a read that empties the socket come back
+    /// short. Not more: four frames ahead saved reads but made allocations large
     /// enough to be fresh memory each time, 20 times the page faults of a 64 KiB server.
     pub fn read_hint(&self, input: &[u8], spare: usize) -> usize {
         /// Whole frames asked room for, past the rest of the tail one, when the input must grow.
@@ -251,23 +253,33 @@ impl Decoder {
         /// At most this much is asked room for past the rest of the tail frame.
         const AHEAD_BYTES: usize = 512 << 10;
         let masked = self.role == Role::Server;
-        let (needed, frame) = match self.tail_frame(input) {
+        let (needed, header, frame) = match self.tail_frame(input) {
             Some((needed, len)) if len >= LARGE_FRAME_BYTES => {
-                (needed, FrameHeader::encoded_len(len as u64, masked) + len)
+                let header = FrameHeader::encoded_len(len as u64, masked);
+                (needed, header, header + len)
             }
             None if input.is_empty() && self.last_data_len >= LARGE_FRAME_BYTES => {
                 let len = self.last_data_len;
-                (0, FrameHeader::encoded_len(len as u64, masked) + len)
+                let header = FrameHeader::encoded_len(len as u64, masked);
+                (0, header, header + len)
             }
             _ => return 0,
         };
+        // Past the whole frames, the header of one more: a read that empties the socket then
+        // comes back short of the hint, and a runtime that takes a short read for a drained
+        // socket (tokio does) waits for the next readiness rather than read once more and find
+        // nothing (with hints that ended at the boundary, one read in vain per read of 1 MiB
+        // frames on 64 connections, and as many extra passes through the poller).
         match spare.checked_sub(needed) {
-            Some(after) if needed > 0 || after >= frame => needed + after / frame * frame,
+            Some(after) if needed > 0 || after >= frame => {
+                let whole = after / frame * frame;
+                needed + whole + if after - whole >= header { header } else { 0 }
+            }
             _ => {
                 // Frames of a megabyte get an allocation each: frames ahead would only hold
                 // memory longer, since a read brings less than one anyway.
                 let ahead = (AHEAD_BYTES / frame).min(FRAMES_AHEAD).max(usize::from(needed == 0));
-                needed + ahead * frame
+                needed + ahead * frame + header
             }
         }
     }

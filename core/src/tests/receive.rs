@@ -71,22 +71,25 @@ fn read_hint_asks_for_the_rest_of_a_large_frame_and_room_for_more() {
     let mut s = open_server(Config::default());
     assert_eq!(s.read_hint(), 0, "nothing is known yet");
     let wire = masked(0x82, &[1; 40_000]);
-    let frame = wire.len(); // 8 header bytes (16-bit length, masking key) and the payload
-    assert_eq!(frame, 8 + 40_000);
-    // Without spare capacity for the rest of the frame: that rest and two frames more.
+    let header = 8; // 16-bit length, masking key
+    let frame = wire.len();
+    assert_eq!(frame, header + 40_000);
+    // Without spare capacity for the rest of the frame: that rest, two frames more and the
+    // header of the next (so that a read which empties the socket comes back short).
     s.receive(&wire[..100]);
-    assert_eq!(s.read_hint(), frame - 100 + 2 * frame);
+    assert_eq!(s.read_hint(), frame - 100 + 2 * frame + header);
     // Once `receive` reserved the rest of the frame (it knows the header now), that rest.
     s.receive(&wire[100..200]);
     assert!(s.read_hint() >= frame - 200);
-    assert_eq!((200 + s.read_hint()) % frame, 0, "ends at a frame boundary");
+    let past = (200 + s.read_hint()) % frame;
+    assert!(past == 0 || past == header, "ends at a frame boundary or past the next header");
     s.receive(&wire[200..]);
     assert_eq!(s.read_hint(), 0, "the frame is complete");
     assert!(matches!(s.poll_event(), Some(Event::Message(_))));
     // Between frames, after a large one: whole frames as long, as many as the spare capacity
-    // holds (at least one), or three in a new allocation.
+    // holds (at least one), or two in a new allocation, and a header when it fits.
     let hint = s.read_hint();
-    assert!(hint >= frame && hint % frame == 0, "{hint}");
+    assert!(hint >= frame && (hint % frame == 0 || hint % frame == header), "{hint}");
     // Small frames are read in bulk, behind complete frames too.
     let mut small = open_server(Config::default());
     let mut wire = masked(0x82, b"a");
@@ -99,7 +102,7 @@ fn read_hint_asks_for_the_rest_of_a_large_frame_and_room_for_more() {
     let large = masked(0x82, &[3; 20_000]);
     wire.extend(&large);
     behind.receive(&wire[..100]);
-    assert_eq!(behind.read_hint(), wire.len() - 100 + 2 * large.len());
+    assert_eq!(behind.read_hint(), wire.len() - 100 + 2 * large.len() + header);
 }
 
 #[test]
@@ -117,11 +120,22 @@ fn read_hint_ends_at_frame_boundaries_within_the_spare_capacity() {
     let mut grown = 0;
     while fed < stream.len() {
         let hint = s.read_hint();
-        assert!(hint > 0, "at {fed}");
+        if hint == 0 {
+            // A read ended inside the header of the next frame (the hint reaches past the
+            // boundary): until it is whole the length is unknown, and a driver reads through
+            // its own buffer, as it did the first bytes.
+            let at = fed % frame;
+            assert!(at > 0 && at < 8, "no hint at {fed}, {at} bytes into a frame");
+            s.receive(&stream[fed..fed + 8 - at]);
+            fed += 8 - at;
+            continue;
+        }
         let mut room = s.receive_room(hint);
         assert!(room.capacity() >= hint, "the room is smaller than the hint");
-        // The hint is the rest of the tail frame plus whole frames.
-        assert_eq!((fed + hint) % frame, 0, "hint {hint} at {fed} is not frame-aligned");
+        // The hint is the rest of the tail frame plus whole frames, and maybe the header of
+        // the next (8 bytes: a 16-bit length and the key).
+        let past = (fed + hint) % frame;
+        assert!(past == 0 || past == 8, "hint {hint} at {fed} is not frame-aligned");
         // A short read (a third of the hint) leaves the rest of its frame room in this allocation.
         let n = (hint / 3).max(1).min(stream.len() - fed);
         room.extend_from_slice(&stream[fed..fed + n]);
