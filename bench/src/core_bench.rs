@@ -6,6 +6,7 @@ use std::hint::black_box;
 use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
+use wsstream_core::frame::MAX_HEADER_BYTES;
 use wsstream_core::{ClientConfig, Connection, Event, Message, ServerConfig, Transmit};
 
 use crate::stats::median;
@@ -34,9 +35,6 @@ pub(crate) struct MaskRow {
     pub(crate) mask_behind_header_gib_s: f64,
     pub(crate) memcpy_gib_s: f64,
 }
-
-/// The header of a masked frame of 64 KiB or more: 2 bytes, an 8-byte length, the key.
-const LARGE_HEADER_BYTES: usize = 14;
 
 /// A compression row: one message size with and without permessage-deflate.
 pub(crate) struct DeflateRow {
@@ -271,9 +269,9 @@ pub(crate) fn mask(sizes: &[usize], reps: usize, budget: Duration) -> Vec<MaskRo
         .map(|&size| {
             let src = vec![0x5au8; size];
             // Room to start on a 64-byte boundary and past it, wherever the allocation starts.
-            let mut buf = vec![0u8; size + 64 + LARGE_HEADER_BYTES];
+            let mut buf = vec![0u8; size + 64 + MAX_HEADER_BYTES];
             let aligned = buf.as_ptr().align_offset(64);
-            let behind = aligned + LARGE_HEADER_BYTES;
+            let behind = aligned + MAX_HEADER_BYTES;
             let (mut m, mut h, mut c) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..reps {
                 m.push(rate(budget, 1, || {

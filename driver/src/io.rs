@@ -173,9 +173,10 @@ impl<R: Runtime, T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Transport f
                 let room = if hint > 0 {
                     // A large frame (its rest, or the next of a stream of them) straight into the
                     // connection's input: no copy, and no zeroing first. The hint ends at a frame
-                    // boundary (and the next header) and spans several frames when they fit, so that a read brings
-                    // several when they are there (and their replies leave in one write), and no
-                    // frame is left half in an allocation too small for its rest. All of it when
+                    // boundary (and the next header) and spans several frames when they fit, so
+                    // that a read brings several when they are there (and their replies leave in
+                    // one write), and no frame is left half in an allocation too small for its
+                    // rest. All of it when
                     // the reader keeps up: the room is the connection's own, so the per-thread
                     // buffer's size does not bound it, and a megabyte frame arrives in fewer
                     // reads.

@@ -327,8 +327,9 @@ impl Connection {
     /// never leaves a frame half in an allocation too small for the rest of it, and payloads
     /// are neither copied when the input grows nor read one frame per call. The header past
     /// the boundary makes a read that empties the socket come back short of the hint, which
-    /// tells a runtime such as tokio that the socket is drained. The spare capacity stays with the connection until it is used: after a stream
-    /// of large frames, at most the rest of one frame and two more.
+    /// tells a runtime such as tokio that the socket is drained. The spare capacity stays with
+    /// the connection until it is used: after a stream of large frames, at most the rest of one
+    /// frame, two more and a header.
     pub fn read_hint(&self) -> usize {
         if matches!(self.state, State::Open | State::Closing) && !self.discards_input() {
             self.decoder.read_hint(&self.input, self.input.capacity() - self.input.len())

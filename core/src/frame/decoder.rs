@@ -244,9 +244,9 @@ impl Decoder {
     /// when that much fits (and the next header, when that fits too); otherwise the rest, up to
     /// two whole frames more (within 512 KiB; at least one at a boundary) and the next header,
     /// in a new allocation, so that one read can bring several (one read per frame doubled the
-    /// syscalls of a 64 KiB stream). The header makes a read that empties the socket come back
-    /// short. Not more: four frames ahead saved reads but made allocations large
-    /// enough to be fresh memory each time, 20 times the page faults of a 64 KiB server.
+    /// syscalls of a 64 KiB stream). Not more frames: four ahead saved reads but made
+    /// allocations large enough to be fresh memory each time, 20 times the page faults of a
+    /// 64 KiB server. The header makes a read that empties the socket come back short.
     pub fn read_hint(&self, input: &[u8], spare: usize) -> usize {
         /// Whole frames asked room for, past the rest of the tail one, when the input must grow.
         const FRAMES_AHEAD: usize = 2;
