@@ -332,6 +332,9 @@ pub(crate) struct Row {
     size: usize,
     conns: usize,
     figures: Vec<(Lib, Sample)>,
+    /// Each library's slowest and fastest run in messages/s, which show a host that switched
+    /// between a fast and a slow mode during the row (a median of such runs falls to either).
+    ranges: Vec<(Lib, f64, f64)>,
 }
 
 fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
@@ -372,6 +375,15 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                     samples.push(sample);
                 }
             }
+            let ranges = runs
+                .iter()
+                .map(|(lib, s)| {
+                    let done = s.iter().map(|s| s.msgs_per_s).filter(|v| !v.is_nan());
+                    let (min, max) =
+                        done.fold((f64::NAN, f64::NAN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                    (*lib, min, max)
+                })
+                .collect();
             let figures = runs
                 .into_iter()
                 .map(|(lib, s)| {
@@ -387,7 +399,7 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                     (lib, sample)
                 })
                 .collect();
-            rows.push(Row { size, conns, figures });
+            rows.push(Row { size, conns, figures, ranges });
         }
     }
     Ok(rows)

@@ -89,6 +89,11 @@ fn fmt_us(v: f64) -> String {
     }
 }
 
+/// The first two cells of a matrix row: its size, and its connections and depth.
+fn row_head(md: &mut String, row: &Row) {
+    let _ = write!(md, "| {} | {} × {} |", size_label(row.size), row.conns, depth_for(row.size));
+}
+
 fn fmt_ratio(v: f64) -> String {
     if v.is_nan() { "–".into() } else { format!("{v:.2}") }
 }
@@ -356,15 +361,7 @@ impl Results {
         let libs = &self.plan.libs;
         for metric in &METRICS {
             let _ = writeln!(md, "\n### {}\n", metric.title);
-            let mut head = "| Size | Conns × depth |".to_owned();
-            let mut rule = "|---:|---:|".to_owned();
-            for lib in libs {
-                let _ = write!(head, " {} |", lib.name());
-                rule.push_str("---:|");
-            }
-            head.push_str(" ratio |");
-            rule.push_str("---:|");
-            let _ = writeln!(md, "{head}\n{rule}");
+            self.table_head(md, true);
             for row in rows {
                 let get = |lib: Lib| {
                     row.figures
@@ -372,13 +369,7 @@ impl Results {
                         .find(|(l, _)| *l == lib)
                         .map_or(f64::NAN, |(_, s)| (metric.get)(s))
                 };
-                let _ = write!(
-                    md,
-                    "| {} | {} × {} |",
-                    size_label(row.size),
-                    row.conns,
-                    depth_for(row.size)
-                );
+                row_head(md, row);
                 for &lib in libs {
                     let _ = write!(md, " {} |", (metric.fmt)(get(lib)));
                 }
@@ -391,6 +382,41 @@ impl Results {
                 };
                 let _ = writeln!(md, " {} |", fmt_ratio(get(Lib::WsTokio) / best));
             }
+        }
+        self.ranges(md, rows);
+    }
+
+    /// The head of a matrix table: size, connections, each library, and the ratio if `ratio`.
+    fn table_head(&self, md: &mut String, ratio: bool) {
+        let mut head = "| Size | Conns × depth |".to_owned();
+        let mut rule = "|---:|---:|".to_owned();
+        let ratio = ratio.then_some("ratio");
+        for name in self.plan.libs.iter().map(|l| l.name()).chain(ratio) {
+            let _ = write!(head, " {name} |");
+            rule.push_str("---:|");
+        }
+        let _ = writeln!(md, "{head}\n{rule}");
+    }
+
+    /// Each library's slowest and fastest run of each row, in messages/s.
+    fn ranges(&self, md: &mut String, rows: &[Row]) {
+        md.push_str(
+            "\n### messages/s, the slowest and the fastest run\n\n\
+             Where every library's runs spread over a factor near two, the host switched \
+             between a fast and a slow mode during the row, and each median above is the luck \
+             of how many of its runs fell in which.\n\n",
+        );
+        self.table_head(md, false);
+        for row in rows {
+            row_head(md, row);
+            for lib in &self.plan.libs {
+                let range = row.ranges.iter().find(|(l, ..)| l == lib);
+                let cell = range.map_or("failed".into(), |&(_, lo, hi)| {
+                    format!("{}–{}", fmt_count(lo), fmt_count(hi))
+                });
+                let _ = write!(md, " {cell} |");
+            }
+            md.push('\n');
         }
     }
 
