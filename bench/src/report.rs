@@ -404,19 +404,23 @@ impl Results {
             "\n### messages/s, the slowest and the fastest run\n\n\
              Where every library's runs spread over a factor near two, the host switched \
              between a fast and a slow mode during the row, and each median above is the luck \
-             of how many of its runs fell in which.\n\n",
+             of how many of its runs fell in which; the ratio here is of the fastest runs \
+             (ours ÷ the best peer's), the ones the host disturbed least.\n\n",
         );
-        self.table_head(md, false);
+        self.table_head(md, true);
         for row in rows {
             row_head(md, row);
+            let range = |lib: &Lib| row.ranges.iter().find(|(l, ..)| l == lib);
             for lib in &self.plan.libs {
-                let range = row.ranges.iter().find(|(l, ..)| l == lib);
-                let cell = range.map_or("failed".into(), |&(_, lo, hi)| {
+                let cell = range(lib).map_or("failed".into(), |&(_, lo, hi)| {
                     format!("{}–{}", fmt_count(lo), fmt_count(hi))
                 });
                 let _ = write!(md, " {cell} |");
             }
-            md.push('\n');
+            let fastest = |lib: &Lib| range(lib).map_or(f64::NAN, |&(.., hi)| hi);
+            let best = self.plan.libs.iter().filter(|l| l.is_peer()).map(fastest);
+            let best = best.filter(|v| !v.is_nan()).fold(f64::NAN, f64::max);
+            let _ = writeln!(md, " {} |", fmt_ratio(fastest(&Lib::WsTokio) / best));
         }
     }
 
