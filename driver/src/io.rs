@@ -73,6 +73,11 @@ const WRITE_AT_ONCE_BYTES: usize = 64 << 10;
 /// 0.20-0.45M at two thirds of the CPU, as client 0.29-0.39M → 0.32-0.47M at four fifths.
 /// Pieces of 16 KiB of any message (from `e17c549`) had gained a third against one write per
 /// burst on an Intel host; pieces of two messages (until `d8ad662`), 2-3 times the CPU.
+///
+/// Larger pieces save CPU only by giving up the lead (2026-12-06, same host, 1 KiB × 32 in
+/// flight as server, 4 alternated runs each beside tokio-tungstenite): ours ÷ its messages/s
+/// 1.24-1.41 in pieces of 8, 0.73-1.24 of 16, 0.81-1.17 of 32 (one write per burst); CPU per
+/// message 1.06-1.32, 0.98-1.35 and 0.84-1.09 of its.
 const PIECE_MESSAGES: usize = 8;
 
 /// The piece of messages under [`PIECE_SMALL_MESSAGE`] bytes, which gain nothing from smaller
