@@ -77,7 +77,12 @@ const WRITE_AT_ONCE_BYTES: usize = 64 << 10;
 /// Larger pieces save CPU only by giving up the lead (2026-12-06, same host, 1 KiB × 32 in
 /// flight as server, 4 alternated runs each beside tokio-tungstenite): ours ÷ its messages/s
 /// 1.24-1.41 in pieces of 8, 0.73-1.24 of 16, 0.81-1.17 of 32 (one write per burst); CPU per
-/// message 1.06-1.32, 0.98-1.35 and 0.84-1.09 of its.
+/// message 1.06-1.32, 0.98-1.35 and 0.84-1.09 of its. Nor do pieces that grow within a burst
+/// (same host, 4 alternated runs, 1 KiB × 32 as server, perf stat task clock per message): the
+/// first piece of eight at once and the rest when input arrives or the reader waits gave
+/// 0.40-0.48M messages/s at 1.13-1.54 µs per message, pieces that double (8, 16, 32 messages)
+/// 0.40-0.49M at 1.19-1.51 µs, against pieces of eight's 0.50-0.59M at 1.29-1.66 µs and
+/// tokio-tungstenite's 0.41-0.42M at 0.98-1.01 µs.
 const PIECE_MESSAGES: usize = 8;
 
 /// The piece of messages under [`PIECE_SMALL_MESSAGE`] bytes, which gain nothing from smaller
