@@ -6,7 +6,8 @@
 //! reads, decodes, answers and writes in one poll of one task, with the payload still in cache,
 //! rather than across three hops between the reader's task and the driver's. A writer writes
 //! itself too when it has 64 KiB or more queued (on a connection alone in its process, eight
-//! messages of 1 KiB and up, 16 KiB of smaller ones: [`write_at_once_bytes`]), and on
+//! messages, for up to [`PIECES_PER_WAIT`] pieces between two waits of the reader:
+//! [`write_at_once_bytes`], [`piece_bytes`]), and on
 //! `poll_flush`. The driver stays the fallback: it reads when the reader is not reading (to
 //! answer pings, to see a Close), and writes when the application writes without reading.
 //!
@@ -83,15 +84,26 @@ const WRITE_AT_ONCE_BYTES: usize = 64 << 10;
 /// 0.40-0.48M messages/s at 1.13-1.54 µs per message, pieces that double (8, 16, 32 messages)
 /// 0.40-0.49M at 1.19-1.51 µs, against pieces of eight's 0.50-0.59M at 1.29-1.66 µs and
 /// tokio-tungstenite's 0.41-0.42M at 0.98-1.01 µs.
+///
+/// Messages under 1 KiB left in pieces of 16 KiB until 2026-12-06, since 512 B messages in pieces
+/// of 8 KiB (16 of them) had gained nothing. Eight is the count that pays, for small messages
+/// too (client A/B, same host, 3-4 runs each, 16 B × 32 in flight): pieces of 16 KiB 0.46-0.53M
+/// messages/s at 0.91-1.02 µs per message, pieces of four messages 0.39-0.48M at 2.07-2.56 µs,
+/// of sixteen 0.47-0.52M at 1.16-1.26 µs, of eight 0.65-0.77M at 1.26-1.51 µs (tokio-tungstenite
+/// 0.46-0.52M at 0.93-1.07 µs); as server 0.32-0.35M in pieces of 16 KiB, 0.50-0.56M in pieces
+/// of eight (with [`PIECES_PER_WAIT`]), tokio-tungstenite 0.37-0.39M.
 const PIECE_MESSAGES: usize = 8;
 
-/// The piece of messages under [`PIECE_SMALL_MESSAGE`] bytes, which gain nothing from smaller
-/// ones: 512 B messages in pieces of 8 KiB rather than 16 took 10-25% more CPU per message for
-/// the same messages/s (same A/B).
-const PIECE_SMALL_BYTES: usize = 16 << 10;
-
-/// Messages from this size up leave in pieces of [`PIECE_MESSAGES`].
-const PIECE_SMALL_MESSAGE: usize = 1 << 10;
+/// Pieces written at [`write_at_once_bytes`] between two waits of the reader; past them the
+/// answers leave at [`WRITE_AT_ONCE_BYTES`] until the reader has taken everything and waits.
+/// Four pieces of eight are one burst of 32 in flight; a deeper pipeline keeps the reader from
+/// ever waiting, and pieces of eight then cost a system call per eight messages on both sides
+/// with nothing left to overlap (client A/B, 2026-12-06, same host, 3 runs each, 1 KiB × 128 in
+/// flight: uncapped pieces 0.56-0.81M messages/s at 1.23-1.78 µs per message, capped at four
+/// 0.96-1.07M at 0.93-1.04 µs, tokio-tungstenite 0.98-1.29M at 0.67-0.81 µs; at 32 in flight
+/// the cap changes nothing, 0.45-0.51M either way). The same cap makes a writer that never
+/// waits for input (a stream of small messages sent in a loop) write 64 KiB at a time.
+const PIECES_PER_WAIT: usize = 4;
 
 /// Connections whose driver lives, in this process, across every runtime.
 static OPEN_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
@@ -113,9 +125,8 @@ impl Drop for OpenConnection {
 }
 
 /// Queued output that a writer of `message_len`-byte messages writes at once, and past which
-/// the driver stops holding a reader's replies back: a piece ([`PIECE_MESSAGES`] of them,
-/// [`PIECE_SMALL_BYTES`] of small ones) for a connection alone in its process,
-/// [`WRITE_AT_ONCE_BYTES`] beside others, never more.
+/// the driver stops holding a reader's replies back: a piece ([`PIECE_MESSAGES`] of them) for a
+/// connection alone in its process, [`WRITE_AT_ONCE_BYTES`] beside others, never more.
 pub(crate) fn write_at_once_bytes(message_len: usize) -> usize {
     at_once_for(OPEN_CONNECTIONS.load(Ordering::Relaxed), message_len)
 }
@@ -123,11 +134,16 @@ pub(crate) fn write_at_once_bytes(message_len: usize) -> usize {
 fn at_once_for(open: usize, message_len: usize) -> usize {
     if open > 1 {
         WRITE_AT_ONCE_BYTES
-    } else if message_len < PIECE_SMALL_MESSAGE {
-        PIECE_SMALL_BYTES
     } else {
-        message_len.saturating_mul(PIECE_MESSAGES).min(WRITE_AT_ONCE_BYTES)
+        message_len.max(1).saturating_mul(PIECE_MESSAGES).min(WRITE_AT_ONCE_BYTES)
     }
+}
+
+/// Queued output that leaves at once when `pieces` were written since the reader last waited
+/// and `at_once` is [`write_at_once_bytes`]: `at_once` for the first [`PIECES_PER_WAIT`], then
+/// [`WRITE_AT_ONCE_BYTES`].
+pub(crate) fn piece_bytes(at_once: usize, pieces: usize) -> usize {
+    if pieces < PIECES_PER_WAIT { at_once } else { at_once.max(WRITE_AT_ONCE_BYTES) }
 }
 
 /// A connection's transport with its runtime's read, behind one object-safe face, so that the
@@ -505,17 +521,27 @@ mod tests {
 
     #[test]
     fn a_connection_alone_writes_in_smaller_pieces() {
-        // Eight messages of 1 KiB and up, 16 KiB of smaller ones, never more than beside others.
+        // Eight messages of any size, never more than beside others.
         assert_eq!(at_once_for(1, 1 << 10), 8 << 10);
         assert_eq!(at_once_for(1, 4 << 10), 32 << 10);
         assert_eq!(at_once_for(1, 1 << 20), WRITE_AT_ONCE_BYTES);
         assert_eq!(at_once_for(1, usize::MAX), WRITE_AT_ONCE_BYTES);
-        assert_eq!(at_once_for(1, 16), PIECE_SMALL_BYTES);
-        assert_eq!(at_once_for(1, 0), PIECE_SMALL_BYTES);
+        assert_eq!(at_once_for(1, 16), 128);
+        assert_eq!(at_once_for(1, 0), PIECE_MESSAGES);
         // A connection's own count is in: none open is a driver not started yet.
         assert_eq!(at_once_for(0, 1 << 10), 8 << 10);
         assert_eq!(at_once_for(2, 1 << 10), WRITE_AT_ONCE_BYTES);
         assert_eq!(at_once_for(10_000, 16), WRITE_AT_ONCE_BYTES);
+    }
+
+    #[test]
+    fn pieces_past_the_cap_wait_for_64_kib() {
+        assert_eq!(piece_bytes(8 << 10, 0), 8 << 10);
+        assert_eq!(piece_bytes(8 << 10, PIECES_PER_WAIT - 1), 8 << 10);
+        assert_eq!(piece_bytes(8 << 10, PIECES_PER_WAIT), WRITE_AT_ONCE_BYTES);
+        assert_eq!(piece_bytes(128, usize::MAX), WRITE_AT_ONCE_BYTES);
+        // Beside other connections the figure is 64 KiB already.
+        assert_eq!(piece_bytes(WRITE_AT_ONCE_BYTES, 0), WRITE_AT_ONCE_BYTES);
     }
 
     #[test]

@@ -100,6 +100,7 @@ impl Stream for Readable {
                     s.wake_driver();
                 }
                 s.turn = (0, 0);
+                s.pieces_since_wait = 0;
                 s.read_wakers.register(cx);
                 Poll::Pending
             }

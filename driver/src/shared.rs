@@ -136,6 +136,9 @@ pub(crate) struct Shared {
     /// [`write_at_once_bytes`](crate::io::write_at_once_bytes) for the last message written:
     /// queued output that leaves at once.
     pub(crate) write_at_once: usize,
+    /// Pieces a writer wrote at [`write_at_once`](Self::write_at_once) since the reader last
+    /// waited ([`piece_bytes`](crate::io::piece_bytes)).
+    pub(crate) pieces_since_wait: usize,
     // ----- receive -----
     pub(crate) inbox: VecDeque<Message>,
     pub(crate) read_end: ReadEnd,
@@ -183,6 +186,7 @@ impl Shared {
             turn: (0, 0),
             yield_turn,
             write_at_once: crate::io::write_at_once_bytes(0),
+            pieces_since_wait: 0,
             inbox: VecDeque::with_capacity(2),
             read_end: ReadEnd::Open,
             read_wakers: WakerSet::default(),

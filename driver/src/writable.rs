@@ -9,7 +9,7 @@ use futures_sink::Sink;
 use wsstream_core::Message;
 
 use crate::error::WebSocketError;
-use crate::io::write_at_once_bytes;
+use crate::io::{piece_bytes, write_at_once_bytes};
 use crate::shared::{Shared, SharedRef, closed_for_writing};
 use crate::stream::{close_for_reason, release_handle, request_close, wait_closed};
 
@@ -111,7 +111,8 @@ impl Writable {
 }
 
 /// Queues `message` in the core, behind the messages written before; the driver writes it, or
-/// this task at once when [`write_at_once_bytes`] or more are queued.
+/// this task at once when [`write_at_once_bytes`] or more are queued ([`piece_bytes`] once a
+/// few pieces left without the reader waiting in between).
 fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     s.write_at_once = write_at_once_bytes(message.len());
     if s.conn.send(message).is_err() {
@@ -121,7 +122,8 @@ fn push_locked(s: &mut Shared, message: Message) -> Result<(), WebSocketError> {
     }
     // Worth a write of its own: it leaves now, from this task, while in cache. Smaller ones wait
     // for the reader's wait (`Shared::write_before_pausing`) or the driver, and leave together.
-    if s.conn.pending_transmit() >= s.write_at_once {
+    if s.conn.pending_transmit() >= piece_bytes(s.write_at_once, s.pieces_since_wait) {
+        s.pieces_since_wait = s.pieces_since_wait.saturating_add(1);
         s.write_from_handle();
     } else {
         s.wake_driver();
