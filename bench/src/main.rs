@@ -8,10 +8,12 @@
 //! cargo run -p wsstream-bench --release -- server|client|core|memory [--quick]
 //! ```
 //!
-//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 2 more, and the
+//! Options: `--quick`, `--reps N` (default 3; 64 KiB messages and larger get 4 more, and the
 //! in-memory core rows at least 7),
-//! `--libs a,b,...`, `--sizes 16,1024,...`, `--conns 1,64`, `--threads N` (runtime worker
-//! threads of every measured process, default 1),
+//! `--libs a,b,...`, `--sizes 16,1024,...`, `--conns 1,64`, `--deep 16,1024|none` (sizes that
+//! also get a row of one connection with 128 messages in flight: 16 B and 1 KiB by default,
+//! none when `--sizes` or `--conns` picks a subset), `--threads N` (runtime worker threads of
+//! every measured process, default 1),
 //! `--out PATH`, `--no-pin` (let the scheduler place the processes; see `affinity.rs`).
 //!
 //! Every server and client runs in its own process (this binary, re-executed as
@@ -85,6 +87,8 @@ struct Plan {
     threads: usize,
     sizes: Vec<usize>,
     conns: Vec<usize>,
+    /// Sizes that also get a row of one connection with [`DEEP_DEPTH`] messages in flight.
+    deep_sizes: Vec<usize>,
     warmup: Duration,
     window: Duration,
     idle_conns: usize,
@@ -102,6 +106,7 @@ impl Plan {
             threads: 1,
             sizes: vec![16, 1 << 10, 64 << 10, 1 << 20],
             conns: vec![1, 64],
+            deep_sizes: vec![16, 1 << 10],
             warmup: Duration::from_millis(if quick { 50 } else { 150 }),
             window: Duration::from_millis(if quick { 150 } else { 600 }),
             idle_conns: if quick { 1_000 } else { 10_000 },
@@ -109,6 +114,7 @@ impl Plan {
         };
         let mut pin = true;
         let mut out = None;
+        let mut deep = None;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -128,9 +134,16 @@ impl Plan {
                 "--out" => out = Some(value()?),
                 "--sizes" => plan.sizes = numbers(&value()?)?,
                 "--conns" => plan.conns = numbers(&value()?)?,
+                "--deep" => {
+                    let list = value()?;
+                    deep = Some(if list == "none" { vec![] } else { numbers(&list)? });
+                }
                 other => return Err(format!("unknown option {other}")),
             }
         }
+        // A subset chosen with `--sizes` or `--conns` gets deep rows only when asked for them.
+        let subset = args.iter().any(|a| a == "--sizes" || a == "--conns");
+        plan.deep_sizes = deep.unwrap_or(if subset { vec![] } else { plan.deep_sizes });
         plan.cpu = affinity::choose(pin && plan.threads <= 1);
         Ok((plan, out))
     }
@@ -169,6 +182,29 @@ fn numbers(list: &str) -> Result<Vec<usize>, String> {
 /// How many messages each connection keeps in flight: pipelined, about 512 KiB at most.
 fn depth_for(size: usize) -> usize {
     ((512 << 10) / size).clamp(2, 32)
+}
+
+/// Messages in flight on the deep rows (`Plan::deep_sizes`): a pipeline four times as deep as
+/// [`depth_for`]'s, where a library's writes are no longer paced by the replies to a burst of
+/// 32 (ours leave in pieces of eight messages for the first four pieces after the reader waits,
+/// then in 64 KiB).
+const DEEP_DEPTH: usize = 128;
+
+impl Plan {
+    /// The cells of a role's matrix, in the order of the tables: each size with each connection
+    /// count at [`depth_for`] its messages in flight, then its deep row, if it has one.
+    fn cells(&self) -> Vec<(usize, usize, usize)> {
+        let mut cells = Vec::new();
+        for &size in &self.sizes {
+            cells.extend(self.conns.iter().map(|&conns| (size, conns, depth_for(size))));
+            if self.deep_sizes.contains(&size) {
+                cells.push((size, 1, DEEP_DEPTH));
+            }
+        }
+        let listed = |size| self.sizes.contains(&size);
+        cells.extend(self.deep_sizes.iter().filter(|&&s| !listed(s)).map(|&s| (s, 1, DEEP_DEPTH)));
+        cells
+    }
 }
 
 /// A tokio runtime with `threads` workers (1: the current-thread scheduler).
@@ -327,10 +363,12 @@ enum Role {
     Client,
 }
 
-/// One cell of a matrix: a message size and a connection count, with each library's medians.
+/// One cell of a matrix: a message size, a connection count and the messages each keeps in
+/// flight, with each library's medians.
 pub(crate) struct Row {
     size: usize,
     conns: usize,
+    depth: usize,
     figures: Vec<(Lib, Sample)>,
     /// Each library's slowest and fastest run in messages/s, which show a host that switched
     /// between a fast and a slow mode during the row (a median of such runs falls to either).
@@ -343,64 +381,60 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
         Role::Server => None,
     };
     let mut rows = Vec::new();
-    for &size in &plan.sizes {
-        for &conns in &plan.conns {
-            let depth = depth_for(size);
-            let mut runs: Vec<(Lib, Vec<Sample>)> =
-                plan.libs.iter().map(|&l| (l, vec![])).collect();
-            for rep in 0..plan.cell_reps(size) {
-                for (lib, samples) in &mut runs {
-                    let cell = plan.for_cell(size, conns, depth);
-                    let sample = match &echo {
-                        None => server_run(&cell, *lib, size, conns, depth),
-                        Some((_, addr)) => client_run(&cell, *lib, *addr, size, conns, depth),
-                    };
-                    let sample = sample.unwrap_or_else(|e| {
-                        eprintln!("  {} failed: {e}", lib.name());
-                        let nan = f64::NAN;
-                        Sample { msgs_per_s: nan, slowest_share: nan, ..Sample::default() }
-                    });
-                    eprintln!(
-                        "{role:?} {} x{conns} (depth {depth}) rep {rep}: {:<19} {:>10.0} msg/s \
-                         {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg slowest {:.2}",
-                        report::size_label(size),
-                        lib.name(),
-                        sample.msgs_per_s,
-                        sample.mib_per_s,
-                        sample.p50_us,
-                        sample.p99_us,
-                        sample.cpu_us_per_msg,
-                        sample.slowest_share
-                    );
-                    samples.push(sample);
-                }
+    for (size, conns, depth) in plan.cells() {
+        let mut runs: Vec<(Lib, Vec<Sample>)> = plan.libs.iter().map(|&l| (l, vec![])).collect();
+        for rep in 0..plan.cell_reps(size) {
+            for (lib, samples) in &mut runs {
+                let cell = plan.for_cell(size, conns, depth);
+                let sample = match &echo {
+                    None => server_run(&cell, *lib, size, conns, depth),
+                    Some((_, addr)) => client_run(&cell, *lib, *addr, size, conns, depth),
+                };
+                let sample = sample.unwrap_or_else(|e| {
+                    eprintln!("  {} failed: {e}", lib.name());
+                    let nan = f64::NAN;
+                    Sample { msgs_per_s: nan, slowest_share: nan, ..Sample::default() }
+                });
+                eprintln!(
+                    "{role:?} {} x{conns} (depth {depth}) rep {rep}: {:<19} {:>10.0} msg/s \
+                     {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg slowest {:.2}",
+                    report::size_label(size),
+                    lib.name(),
+                    sample.msgs_per_s,
+                    sample.mib_per_s,
+                    sample.p50_us,
+                    sample.p99_us,
+                    sample.cpu_us_per_msg,
+                    sample.slowest_share
+                );
+                samples.push(sample);
             }
-            let ranges = runs
-                .iter()
-                .map(|(lib, s)| {
-                    let done = s.iter().map(|s| s.msgs_per_s).filter(|v| !v.is_nan());
-                    let (min, max) =
-                        done.fold((f64::NAN, f64::NAN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-                    (*lib, min, max)
-                })
-                .collect();
-            let figures = runs
-                .into_iter()
-                .map(|(lib, s)| {
-                    let m = |f: fn(&Sample) -> f64| stats::median(s.iter().map(f));
-                    let sample = Sample {
-                        msgs_per_s: m(|s| s.msgs_per_s),
-                        mib_per_s: m(|s| s.mib_per_s),
-                        p50_us: m(|s| s.p50_us),
-                        p99_us: m(|s| s.p99_us),
-                        cpu_us_per_msg: m(|s| s.cpu_us_per_msg),
-                        slowest_share: m(|s| s.slowest_share),
-                    };
-                    (lib, sample)
-                })
-                .collect();
-            rows.push(Row { size, conns, figures, ranges });
         }
+        let ranges = runs
+            .iter()
+            .map(|(lib, s)| {
+                let done = s.iter().map(|s| s.msgs_per_s).filter(|v| !v.is_nan());
+                let (min, max) =
+                    done.fold((f64::NAN, f64::NAN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                (*lib, min, max)
+            })
+            .collect();
+        let figures = runs
+            .into_iter()
+            .map(|(lib, s)| {
+                let m = |f: fn(&Sample) -> f64| stats::median(s.iter().map(f));
+                let sample = Sample {
+                    msgs_per_s: m(|s| s.msgs_per_s),
+                    mib_per_s: m(|s| s.mib_per_s),
+                    p50_us: m(|s| s.p50_us),
+                    p99_us: m(|s| s.p99_us),
+                    cpu_us_per_msg: m(|s| s.cpu_us_per_msg),
+                    slowest_share: m(|s| s.slowest_share),
+                };
+                (lib, sample)
+            })
+            .collect();
+        rows.push(Row { size, conns, depth, figures, ranges });
     }
     Ok(rows)
 }

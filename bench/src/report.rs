@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::core_bench::{DecodeRow, DeflateRow, MaskRow};
 use crate::stats::Sample;
-use crate::{Lib, Plan, Row, depth_for};
+use crate::{Lib, Plan, Row};
 
 /// Everything measured by one run.
 pub(crate) struct Results {
@@ -91,7 +91,7 @@ fn fmt_us(v: f64) -> String {
 
 /// The first two cells of a matrix row: its size, and its connections and depth.
 fn row_head(md: &mut String, row: &Row) {
-    let _ = write!(md, "| {} | {} × {} |", size_label(row.size), row.conns, depth_for(row.size));
+    let _ = write!(md, "| {} | {} × {} |", size_label(row.size), row.conns, row.depth);
 }
 
 fn fmt_ratio(v: f64) -> String {
