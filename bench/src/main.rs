@@ -290,16 +290,17 @@ fn run(args: &[String]) -> Result<(), String> {
             }
         }
         "load" => {
-            // For a profiler: `load <port> <size> <conns> <ms>` against a running `serve`.
+            // For a profiler: `load <port> <size> <conns> <ms> [depth]` against a running
+            // `serve`.
             let num = |i: usize| {
                 rest.get(i)
                     .and_then(|s| s.parse::<usize>().ok())
-                    .ok_or("load <port> <size> <conns> <ms>")
+                    .ok_or("load <port> <size> <conns> <ms> [depth]")
             };
             let addr = SocketAddr::from(([127, 0, 0, 1], num(0)? as u16));
             let size = num(1)?;
-            let (_load, stats) =
-                lean::load(addr, size, num(2)?, depth_for(size)).map_err(|e| e.to_string())?;
+            let (_load, stats) = lean::load(addr, size, num(2)?, num(4).unwrap_or(depth_for(size)))
+                .map_err(|e| e.to_string())?;
             let window = Duration::from_millis(num(3)? as u64);
             let s =
                 stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
