@@ -103,6 +103,16 @@ const PIECE_MESSAGES: usize = 8;
 /// 0.96-1.07M at 0.93-1.04 µs, tokio-tungstenite 0.98-1.29M at 0.67-0.81 µs; at 32 in flight
 /// the cap changes nothing, 0.45-0.51M either way). The same cap makes a writer that never
 /// waits for input (a stream of small messages sent in a loop) write 64 KiB at a time.
+///
+/// Nor does a deep pipeline pay for skipping the pieces altogether. A/B (2026-12-06, same host,
+/// one connection, 4 alternated runs each, ours ÷ tokio-tungstenite): writing in 64 KiB for the
+/// whole of a reader's turn once its previous turn took more than 32 messages gave, at 16 B ×
+/// 128 in flight, as server 1.01-1.24M messages/s at 0.28-0.36 µs per message against these
+/// pieces' 1.47-1.78M at 0.52-0.60 µs (tokio-tungstenite 1.03-1.14M at 0.34-0.43), as client
+/// 1.02-1.22M at 0.44-0.50 µs against 1.27-1.67M at 0.59-0.78 (0.91-1.20M at 0.48-0.56); at
+/// 1 KiB × 128 as client 1.15-1.22M at 0.65-0.78 µs against 1.03-1.25M at 0.78-0.96, as
+/// server 0.74-1.04M against 0.89-1.01M; at 32 in flight within the spread. The CPU it saves
+/// at 16 B is the lead in messages/s it gives up; the bench's deep rows (`bench/`) keep watch.
 const PIECES_PER_WAIT: usize = 4;
 
 /// Connections whose driver lives, in this process, across every runtime.
