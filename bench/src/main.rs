@@ -591,3 +591,35 @@ fn die_with_parent() {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Plan {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Plan::parse(&args).expect("a valid plan").0
+    }
+
+    #[test]
+    fn deep_rows_follow_their_size() {
+        let cells = plan(&["--no-pin"]).cells();
+        assert_eq!(cells.len(), 10);
+        assert_eq!(&cells[..3], &[(16, 1, 32), (16, 64, 32), (16, 1, DEEP_DEPTH)]);
+        assert_eq!(&cells[3..6], &[(1024, 1, 32), (1024, 64, 32), (1024, 1, DEEP_DEPTH)]);
+        assert_eq!(cells[6], (64 << 10, 1, 8));
+        assert_eq!(cells[9], (1 << 20, 64, 2));
+    }
+
+    #[test]
+    fn a_subset_gets_deep_rows_only_when_asked() {
+        let cells = plan(&["--no-pin", "--sizes", "1024", "--conns", "1"]).cells();
+        assert_eq!(cells, vec![(1024, 1, 32)]);
+        let cells = plan(&["--no-pin", "--sizes", "16", "--deep", "16,1024"]).cells();
+        assert_eq!(
+            cells,
+            vec![(16, 1, 32), (16, 64, 32), (16, 1, DEEP_DEPTH), (1024, 1, DEEP_DEPTH)]
+        );
+        assert_eq!(plan(&["--no-pin", "--deep", "none"]).cells().len(), 8);
+    }
+}
