@@ -115,6 +115,7 @@ impl Plan {
         let mut pin = true;
         let mut out = None;
         let mut deep = None;
+        let mut subset = false;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
@@ -132,8 +133,14 @@ impl Plan {
                         .collect::<Result<_, _>>()?
                 }
                 "--out" => out = Some(value()?),
-                "--sizes" => plan.sizes = numbers(&value()?)?,
-                "--conns" => plan.conns = numbers(&value()?)?,
+                "--sizes" => {
+                    plan.sizes = numbers(&value()?)?;
+                    subset = true;
+                }
+                "--conns" => {
+                    plan.conns = numbers(&value()?)?;
+                    subset = true;
+                }
                 "--deep" => {
                     let list = value()?;
                     deep = Some(if list == "none" { vec![] } else { numbers(&list)? });
@@ -142,7 +149,6 @@ impl Plan {
             }
         }
         // A subset chosen with `--sizes` or `--conns` gets deep rows only when asked for them.
-        let subset = args.iter().any(|a| a == "--sizes" || a == "--conns");
         plan.deep_sizes = deep.unwrap_or(if subset { vec![] } else { plan.deep_sizes });
         plan.cpu = affinity::choose(pin && plan.threads <= 1);
         Ok((plan, out))
@@ -158,6 +164,21 @@ impl Plan {
     /// on a row where runs of 3 s measured parity).
     fn cell_reps(&self, size: usize) -> usize {
         if size >= LARGE_MESSAGE_BYTES && !self.quick { self.reps + 4 } else { self.reps }
+    }
+
+    /// The cells of a role's matrix, in the order of the tables: each size with each connection
+    /// count at [`depth_for`] its messages in flight, then its deep row, if it has one.
+    fn cells(&self) -> Vec<(usize, usize, usize)> {
+        let mut cells = Vec::new();
+        for &size in &self.sizes {
+            cells.extend(self.conns.iter().map(|&conns| (size, conns, depth_for(size))));
+            if self.deep_sizes.contains(&size) {
+                cells.push((size, 1, DEEP_DEPTH));
+            }
+        }
+        let listed = |size| self.sizes.contains(&size);
+        cells.extend(self.deep_sizes.iter().filter(|&&s| !listed(s)).map(|&s| (s, 1, DEEP_DEPTH)));
+        cells
     }
 
     /// This plan with the warm-up and window stretched for a cell with many bytes in flight
@@ -189,23 +210,6 @@ fn depth_for(size: usize) -> usize {
 /// 32 (ours leave in pieces of eight messages for the first four pieces after the reader waits,
 /// then in 64 KiB).
 const DEEP_DEPTH: usize = 128;
-
-impl Plan {
-    /// The cells of a role's matrix, in the order of the tables: each size with each connection
-    /// count at [`depth_for`] its messages in flight, then its deep row, if it has one.
-    fn cells(&self) -> Vec<(usize, usize, usize)> {
-        let mut cells = Vec::new();
-        for &size in &self.sizes {
-            cells.extend(self.conns.iter().map(|&conns| (size, conns, depth_for(size))));
-            if self.deep_sizes.contains(&size) {
-                cells.push((size, 1, DEEP_DEPTH));
-            }
-        }
-        let listed = |size| self.sizes.contains(&size);
-        cells.extend(self.deep_sizes.iter().filter(|&&s| !listed(s)).map(|&s| (s, 1, DEEP_DEPTH)));
-        cells
-    }
-}
 
 /// A tokio runtime with `threads` workers (1: the current-thread scheduler).
 fn tokio_runtime(threads: usize) -> io::Result<tokio::runtime::Runtime> {
@@ -299,8 +303,9 @@ fn run(args: &[String]) -> Result<(), String> {
             };
             let addr = SocketAddr::from(([127, 0, 0, 1], num(0)? as u16));
             let size = num(1)?;
-            let (_load, stats) = lean::load(addr, size, num(2)?, num(4).unwrap_or(depth_for(size)))
-                .map_err(|e| e.to_string())?;
+            let depth = if rest.len() > 4 { num(4)? } else { depth_for(size) };
+            let (_load, stats) =
+                lean::load(addr, size, num(2)?, depth).map_err(|e| e.to_string())?;
             let window = Duration::from_millis(num(3)? as u64);
             let s =
                 stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
@@ -384,9 +389,9 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for (size, conns, depth) in plan.cells() {
         let mut runs: Vec<(Lib, Vec<Sample>)> = plan.libs.iter().map(|&l| (l, vec![])).collect();
+        let cell = plan.for_cell(size, conns, depth);
         for rep in 0..plan.cell_reps(size) {
             for (lib, samples) in &mut runs {
-                let cell = plan.for_cell(size, conns, depth);
                 let sample = match &echo {
                     None => server_run(&cell, *lib, size, conns, depth),
                     Some((_, addr)) => client_run(&cell, *lib, *addr, size, conns, depth),
