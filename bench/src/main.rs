@@ -307,8 +307,9 @@ fn run(args: &[String]) -> Result<(), String> {
             let (_load, stats) =
                 lean::load(addr, size, num(2)?, depth).map_err(|e| e.to_string())?;
             let window = Duration::from_millis(num(3)? as u64);
-            let s =
-                stats::measure(&stats, size, Duration::from_millis(100), window, || Duration::ZERO);
+            let s = stats::measure(&stats, size, Duration::from_millis(100), window, || {
+                stats::CpuTime::default()
+            });
             println!(
                 "{:.0} msg/s p50 {:.1} us p99 {:.1} us, slowest connection {:.2} of the mean",
                 s.msgs_per_s, s.p50_us, s.p99_us, s.slowest_share
@@ -403,7 +404,8 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                 });
                 eprintln!(
                     "{role:?} {} x{conns} (depth {depth}) rep {rep}: {:<19} {:>10.0} msg/s \
-                     {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg slowest {:.2}",
+                     {:>8.1} MiB/s p50 {:>8.1} us p99 {:>8.1} us cpu {:>6.2} us/msg (user {:.2}) \
+                     slowest {:.2}",
                     report::size_label(size),
                     lib.name(),
                     sample.msgs_per_s,
@@ -411,6 +413,7 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                     sample.p50_us,
                     sample.p99_us,
                     sample.cpu_us_per_msg,
+                    sample.user_us_per_msg,
                     sample.slowest_share
                 );
                 samples.push(sample);
@@ -435,6 +438,7 @@ fn role_matrix(plan: &Plan, role: Role) -> Result<Vec<Row>, String> {
                     p50_us: m(|s| s.p50_us),
                     p99_us: m(|s| s.p99_us),
                     cpu_us_per_msg: m(|s| s.cpu_us_per_msg),
+                    user_us_per_msg: m(|s| s.user_us_per_msg),
                     slowest_share: m(|s| s.slowest_share),
                 };
                 (lib, sample)
