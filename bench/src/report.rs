@@ -341,12 +341,14 @@ impl Results {
             md,
             "- Each figure is the median of {} interleaved runs (ours, peer, peer, ..., repeated; \
              {} for messages of 64 KiB and more, whose figures swing most from run to run) \
-             of {} ms measured after {} ms of warm-up (longer, up to 2 s and 1 s, when over \
-             60 MiB are in flight). Messages are binary; no compression on \
-             any side (our client offers permessage-deflate, the lean server declines it).",
+             of {} ms ({} ms for messages of 64 KiB and more) measured after {} ms of warm-up \
+             (longer, up to 1 s, when over 60 MiB are in flight). Messages are binary; no \
+             compression on any side (our client offers permessage-deflate, the lean server \
+             declines it).",
             p.reps,
             p.cell_reps(usize::MAX),
             p.window.as_millis(),
+            p.large_window().as_millis(),
             p.warmup.as_millis()
         );
         let _ = writeln!(
