@@ -199,10 +199,13 @@ impl Plan {
     }
 }
 
-/// The window of each run of a cell of large messages ([`LARGE_MESSAGE_BYTES`] and up). In
-/// runs of 600 ms the host's fast and slow modes split a row's runs (64 KiB × 64 as server on
-/// 2026-12-07: ours 20k-40k messages/s over seven runs, tokio-websockets 32k-43k, a median ratio
-/// of 0.79); runs of 3 s alternated twice gave 28.5k-29.5k against 25.3k-26.4k.
+/// The window of each run of a cell of large messages ([`LARGE_MESSAGE_BYTES`] and up), so
+/// that a run spans more of the host's swings between a fast and a slow mode. In runs of 600 ms
+/// they split a row's runs (64 KiB × 64 as server on 2026-12-07: ours 20k-40k messages/s over
+/// seven runs, tokio-websockets 32k-43k, a median ratio of 0.79), and runs of 3 s alternated
+/// twice gave 28.5k-29.5k against 25.3k-26.4k; but runs of 2 s were only a little steadier in
+/// the full run after (27.7k-38.0k against 27.7k-44.6k, 0.78), and so the median of a row of
+/// large messages is still the luck of the modes (ten more runs each: medians 35.8k and 35.9k).
 const LARGE_WINDOW: Duration = Duration::from_secs(2);
 
 /// Messages from this size up count as large: their cells get more runs.
