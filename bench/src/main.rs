@@ -188,8 +188,9 @@ impl Plan {
         const MIB: f64 = (1 << 20) as f64;
         let in_flight = (size * conns * depth) as f64;
         let warmup = Duration::from_secs_f64(in_flight / (400.0 * MIB)).min(Duration::from_secs(1));
-        let window = Duration::from_secs_f64(in_flight / (100.0 * MIB)).min(LARGE_WINDOW);
-        let window = if size >= LARGE_MESSAGE_BYTES && !self.quick { LARGE_WINDOW } else { window };
+        let window = Duration::from_secs_f64(in_flight / (100.0 * MIB)).min(Duration::from_secs(2));
+        let large = size >= LARGE_MESSAGE_BYTES && !self.quick;
+        let window = if large { window.max(LARGE_WINDOW) } else { window };
         Self { warmup: self.warmup.max(warmup), window: self.window.max(window), ..self.clone() }
     }
 
@@ -323,9 +324,8 @@ fn run(args: &[String]) -> Result<(), String> {
             let (_load, stats) =
                 lean::load(addr, size, num(2)?, depth).map_err(|e| e.to_string())?;
             let window = Duration::from_millis(num(3)? as u64);
-            let s = stats::measure(&stats, size, Duration::from_millis(100), window, || {
-                stats::CpuTime::default()
-            });
+            let no_cpu = stats::CpuTime::default;
+            let s = stats::measure(&stats, size, Duration::from_millis(100), window, no_cpu);
             println!(
                 "{:.0} msg/s p50 {:.1} us p99 {:.1} us, slowest connection {:.2} of the mean",
                 s.msgs_per_s, s.p50_us, s.p99_us, s.slowest_share
